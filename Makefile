@@ -1,0 +1,58 @@
+# Quick start: `make` builds every edition into output/; `make test` runs the tests.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# Debian packages: harfbuzz-subset makes fonts subset fast and reproducibly (WeasyPrint);
+# the PDF tools are the real clients the tests check our PDFs with.
+BUILD_LIBS := libharfbuzz-subset0
+TEST_TOOLS := qpdf poppler-utils ghostscript
+
+.PHONY: all build test check bench lint clean system-libs test-tools
+
+all: build
+
+$(VENV)/.installed: pyproject.toml
+	@$(MAKE) --no-print-directory system-libs
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+build: $(VENV)/.installed
+	$(PY) build.py
+
+test: $(VENV)/.installed test-tools
+	$(PY) -m pytest -q
+
+check: $(VENV)/.installed
+	$(PY) build.py --check
+
+bench: $(VENV)/.installed
+	$(PY) benchmarks/bench.py
+
+lint: $(VENV)/.installed
+	$(PY) -m ruff check .
+
+clean:
+	rm -rf output $(VENV)
+
+# Installs a Debian package when it is missing and we can (root + apt-get); otherwise says how.
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing$$missing (apt-get)"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	      || { echo "could not install$$missing"; exit $(2); }; \
+	  else \
+	    echo "note: missing$$missing; install with: sudo apt-get install$$missing"; \
+	    [ "$(2)" = 0 ] || exit $(2); \
+	  fi; \
+	fi
+endef
+
+system-libs:
+	$(call apt_install,$(BUILD_LIBS),0)
+
+test-tools:
+	$(call apt_install,$(TEST_TOOLS),1)

@@ -1,0 +1,57 @@
+"""The one error type for user mistakes: a message, the file and line it is about, and a fix."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from pathlib import Path
+
+
+class BookletError(Exception):
+    """A mistake in the user's input that stops a build; printed as one line, exit code 2."""
+
+    def __init__(
+        self,
+        message: str,
+        file: Path | str | None = None,
+        line: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = Path(file) if file is not None else None
+        self.line = line
+        self.hint = hint
+
+    def location(self) -> str:
+        if self.file is None:
+            return ""
+        shown = display_path(self.file)
+        return f"{shown}:{self.line}" if self.line else shown
+
+    def __str__(self) -> str:
+        where = self.location()
+        text = f"{where}: {self.message}" if where else self.message
+        return f"{text}; {self.hint}" if self.hint else text
+
+
+def display_path(path: Path) -> str:
+    """A path as the user typed it: relative to the working directory when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def closest(word: str, choices: Iterable[str]) -> str | None:
+    """The closest valid spelling of `word`, for 'did you mean …' hints."""
+    matches = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
+    return matches[0] if matches else None
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    choices = sorted(choices)
+    guess = closest(word, choices)
+    if guess:
+        return f"did you mean '{guess}'?"
+    return "valid choices: " + ", ".join(choices)

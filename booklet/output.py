@@ -1,0 +1,84 @@
+"""Takes finished files, gives them to output/: written whole or not at all, plus manifest.json."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from booklet.errors import BookletError
+
+MANIFEST = "manifest.json"
+
+
+def prepare_output_dir(out_dir: Path) -> None:
+    """Creates the output folder, or says clearly why it cannot be used."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise BookletError("output path is a file, not a folder", out_dir,
+                           hint="remove it or choose another --out")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise BookletError(f"cannot create output folder: {error.strerror}", out_dir,
+                           hint="choose another --out") from None
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        raise BookletError("output folder is not writable", out_dir,
+                           hint="fix its permissions or choose another --out")
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Writes `data` to a temporary file beside `path`, then renames it into place.
+
+    On any failure (disk full, Ctrl-C) the previous file stays intact and no temporary file
+    is left behind.
+    """
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException as error:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        if isinstance(error, OSError):
+            raise BookletError(f"cannot write file: {error.strerror}", path,
+                               hint="free some disk space or choose another --out") from None
+        raise
+
+
+def manifest_entry(path: Path, data: bytes, **fields: object) -> dict[str, object]:
+    return {"file": path.name, **fields, "bytes": len(data),
+            "sha256": hashlib.sha256(data).hexdigest()}
+
+
+@contextlib.contextmanager
+def _locked(out_dir: Path) -> Iterator[None]:
+    with open(out_dir / f".{MANIFEST}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def update_manifest(out_dir: Path, entries: list[dict[str, object]]) -> None:
+    """Adds or replaces `entries` in manifest.json; entries for files that are gone are dropped.
+
+    A lock makes concurrent builds into the same folder merge their entries instead of losing one.
+    """
+    path = out_dir / MANIFEST
+    with _locked(out_dir):
+        try:
+            previous = json.loads(path.read_text(encoding="utf-8")).get("files", [])
+        except (OSError, ValueError, AttributeError):
+            previous = []
+        by_file = {e["file"]: e for e in previous if isinstance(e, dict) and "file" in e}
+        by_file.update({e["file"]: e for e in entries})
+        files = [by_file[name] for name in sorted(by_file) if (out_dir / name).exists()]
+        text = json.dumps({"files": files}, indent=2) + "\n"
+        write_atomic(path, text.encode("utf-8"))

@@ -1,0 +1,83 @@
+"""Takes an edition's print HTML, gives tagged PDF bytes (WeasyPrint), loading only jailed files."""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from booklet.errors import BookletError
+
+MAX_DATA_URL_BYTES = 1_000_000
+MAX_FILE_BYTES = 5_000_000
+
+
+@dataclass(frozen=True)
+class Pdf:
+    data: bytes
+    pages: int
+    warnings: list[str]
+
+
+def jailed_fetcher(roots: Iterable[Path]):
+    """A WeasyPrint URL fetcher that reads files under `roots` and nothing else: no network."""
+    from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
+    allowed = [root.resolve() for root in roots]
+
+    class JailedFetcher(URLFetcher):
+        def fetch(self, url: str, headers=None):
+            parts = urlsplit(url)
+            if parts.scheme == "data":
+                if len(url) > MAX_DATA_URL_BYTES:
+                    raise FatalURLFetchingError(f"data: URL larger than {MAX_DATA_URL_BYTES} bytes")
+                return super().fetch(url, headers)
+            if parts.scheme != "file":
+                raise FatalURLFetchingError(f"refused to load {url}: only local project files "
+                                            "can be used (no network)")
+            path = Path(unquote(parts.path))
+            resolved = path.resolve()
+            if not any(resolved.is_relative_to(root) for root in allowed):
+                raise FatalURLFetchingError(f"refused to load {path}: it is outside the project")
+            if not resolved.is_file():
+                raise FatalURLFetchingError(f"file not found: {path}")
+            if resolved.stat().st_size > MAX_FILE_BYTES:
+                raise FatalURLFetchingError(
+                    f"file larger than {MAX_FILE_BYTES // 1_000_000} MB: {path}")
+            kind = mimetypes.guess_type(resolved.name)[0] or "application/octet-stream"
+            return URLFetcherResponse(resolved.as_uri(), resolved.read_bytes(),
+                                      headers={"Content-Type": kind})
+
+    return JailedFetcher()
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def html_to_pdf(html: str, base_url: str, roots: Iterable[Path], source: Path) -> Pdf:
+    """Lays out and writes the PDF; `source` names the file blamed for a refused resource."""
+    from weasyprint import HTML
+    from weasyprint.urls import FatalURLFetchingError
+
+    logger = logging.getLogger("weasyprint")
+    collect = _Collect()
+    logger.addHandler(collect)
+    logger.propagate = False
+    try:
+        document = HTML(string=html, base_url=base_url, url_fetcher=jailed_fetcher(roots)).render()
+        data = document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=True)
+    except FatalURLFetchingError as error:
+        raise BookletError(str(error.__cause__ or error), source,
+                           hint="use a file inside the project folder") from None
+    finally:
+        logger.removeHandler(collect)
+    return Pdf(data, len(document.pages), collect.messages)

@@ -1,0 +1,118 @@
+"""Takes a booklet's references.yaml, gives Reference records and their Vancouver-style text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from booklet.config import read_text, validate
+from booklet.errors import BookletError
+
+
+class Reference(BaseModel):
+    """One source, holding only identifiers that were checked; never guessed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    type: Literal["article", "webpage", "label", "legislation", "guideline", "report"]
+    authors: list[str] = []
+    et_al: bool = False
+    title: str
+    container: str = ""
+    year: str = ""
+    volume: str = ""
+    issue: str = ""
+    pages: str = ""
+    doi: str = ""
+    pmid: str = ""
+    pmcid: str = ""
+    url: str = ""
+    date: str = ""
+    note: str = ""
+
+    def vancouver(self) -> str:
+        """The reference as one line of Vancouver-style text."""
+        parts = []
+        if self.authors:
+            names = ", ".join(self.authors) + (", et al" if self.et_al else "")
+            parts.append(names + ".")
+        web = self.type != "article"
+        parts.append(self.title.rstrip(".") + (" [Internet]." if web and self.url else "."))
+        source = self.container
+        if self.type == "article":
+            issue = f"({self.issue})" if self.issue else ""
+            detail = f"{self.volume}{issue}" + (f":{self.pages}" if self.pages else "")
+            when = self.year + (f";{detail}" if detail else "")
+            source = f"{source}. {when}" if source and when else source or when
+        else:
+            when = self.date or self.year
+            source = f"{source}; {when}" if source and when else source or when
+        if source:
+            parts.append(source.rstrip(".") + ".")
+        if self.doi:
+            parts.append(f"doi:{self.doi}.")
+        if self.pmid:
+            parts.append(f"PMID: {self.pmid}.")
+        if self.pmcid:
+            parts.append(f"{self.pmcid}.")
+        if self.url and not (self.doi or self.pmid or self.pmcid):
+            parts.append(f"Available from: {self.url}")
+        if self.note:
+            parts.append(f"({self.note.rstrip('.')}.)")
+        return " ".join(parts)
+
+
+def load_references(path: Path) -> dict[str, Reference]:
+    """All references by key; a missing file means a booklet without references."""
+    if not path.exists():
+        return {}
+    text = read_text(path)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        raise BookletError(
+            f"YAML syntax error: {getattr(error, 'problem', None) or error}",
+            path,
+            mark.line + 1 if mark else None,
+            "fix the YAML (quote text that contains a colon)",
+        ) from None
+    if data is None:
+        return {}
+    if not isinstance(data, list):
+        raise BookletError("references must be a YAML list of entries", path, 1,
+                           "start each entry with '- key: …'")
+    references: dict[str, Reference] = {}
+    for entry in data:
+        if not isinstance(entry, dict):
+            raise BookletError("each reference must be a mapping with key, type and title",
+                               path, _entry_line(text, entry))
+        reference = validate(Reference, entry, path, _entry_text(text, entry))
+        if reference.key in references:
+            raise BookletError(f"duplicate reference key '{reference.key}'", path,
+                               _entry_line(text, entry), "give each reference its own key")
+        references[reference.key] = reference
+    return references
+
+
+def _entry_line(text: str, entry: object) -> int | None:
+    key = entry.get("key") if isinstance(entry, dict) else None
+    if key is None:
+        return None
+    for number, line in enumerate(text.splitlines(), start=1):
+        label, _, value = line.strip().lstrip("- ").partition(":")
+        if label == "key" and value.strip(" '\"") == key:
+            return number
+    return None
+
+
+def _entry_text(text: str, entry: dict) -> str:
+    """The text from the entry's first line on, so errors point inside the right entry."""
+    start = _entry_line(text, entry)
+    if not start:
+        return text
+    return "\n" * (start - 1) + "\n".join(text.splitlines()[start - 1 :])

@@ -1,0 +1,166 @@
+"""Takes a Booklet and an Edition, gives the edition's print-ready HTML (Jinja templates)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import fontpkg_atkinson_hyperlegible as body_font
+import jinja2
+import nh3
+from markdown import Markdown
+
+from booklet.config import PAPER_SIZES, Edition, line_of, read_text
+from booklet.content import Booklet, Section
+from booklet.errors import BookletError, did_you_mean
+from booklet.extensions import BookletExtension, Citations, SourceFile
+from booklet.references import Reference
+
+MARKDOWN_EXTENSIONS = ["tables", "def_list", "admonition", "attr_list", "sane_lists"]
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "div", "dl", "dt", "em",
+    "figcaption", "figure", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "li", "ol", "p",
+    "pre", "small", "span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th",
+    "thead", "tr", "ul",
+}
+ALLOWED_ATTRIBUTES = {
+    "*": {"class", "id", "lang", "title"},
+    "a": {"href"},
+    "img": {"src", "alt", "width", "height"},
+    "td": {"align", "colspan", "rowspan"},
+    "th": {"align", "colspan", "rowspan", "scope"},
+}
+FONT_FILES = {  # (weight, style): file in the font package
+    (400, "normal"): "AtkinsonHyperlegible-Regular.ttf",
+    (400, "italic"): "AtkinsonHyperlegible-Italic.ttf",
+    (700, "normal"): "AtkinsonHyperlegible-Bold.ttf",
+    (700, "italic"): "AtkinsonHyperlegible-BoldItalic.ttf",
+}
+FONT_DIR = body_font.ROOT / "files"
+
+
+@dataclass(frozen=True)
+class RenderedSection:
+    id: str
+    title: str
+    html: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class RenderedEdition:
+    booklet: Booklet
+    edition: Edition
+    sections: list[RenderedSection]
+    references: list[Reference]
+    html: str
+
+
+def select_sections(booklet: Booklet, edition: Edition) -> list[Section]:
+    """The sections an edition prints, in print order."""
+    if edition.audience not in booklet.config.audiences:
+        raise BookletError(f"unknown audience '{edition.audience}'", edition.path,
+                           line_of(_text(edition), "audience"),
+                           did_you_mean(edition.audience, booklet.config.audiences))
+    if edition.sections == "all":
+        return [s for s in booklet.sections if s.is_for(edition.audience)]
+    chosen = []
+    for section_id in edition.sections:
+        section = booklet.section(section_id)
+        line = _line_containing(edition, f'"{section_id}"')
+        if section is None:
+            raise BookletError(f"unknown section '{section_id}'", edition.path, line,
+                               did_you_mean(section_id, [s.id for s in booklet.sections]))
+        if not section.is_for(edition.audience):
+            raise BookletError(
+                f"section '{section_id}' is not for the {edition.audience} audience",
+                edition.path, line,
+                f"add {edition.audience} to its audiences in {section.path.name}")
+        chosen.append(section)
+    return chosen
+
+
+def _text(edition: Edition) -> str:
+    return read_text(edition.path) if edition.path else ""
+
+
+def _line_containing(edition: Edition, needle: str) -> int | None:
+    for number, line in enumerate(_text(edition).splitlines(), start=1):
+        if needle in line.replace("'", '"'):
+            return number
+    return None
+
+
+def markdown_to_html(section: Section, audience: str, audiences: list[str],
+                     citations: Citations) -> str:
+    """One section's body as sanitised HTML for one audience."""
+    source = SourceFile(section.path, section.body_line, section.body)
+    md = Markdown(extensions=[*MARKDOWN_EXTENSIONS,
+                              BookletExtension(audience, audiences, citations, source)])
+    return nh3.clean(md.convert(section.body), tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+                     link_rel=None)
+
+
+def template_environment(templates_dir: Path) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def render_edition(booklet: Booklet, edition: Edition, templates_dir: Path) -> RenderedEdition:
+    citations = Citations(booklet.references, numbered=edition.citations == "numbered")
+    sections = [
+        RenderedSection(s.id, s.title,
+                        markdown_to_html(s, edition.audience, booklet.config.audiences, citations),
+                        s.path)
+        for s in select_sections(booklet, edition)
+    ]
+    width, height = PAPER_SIZES[edition.paper]
+    context = {
+        "booklet": booklet.config,
+        "edition": edition,
+        "sections": sections,
+        "references": citations.cited,
+        "page_width": f"{width}mm",
+        "page_height": f"{height}mm",
+        "fonts": [
+            {"weight": w, "style": s, "url": (FONT_DIR / name).as_uri()}
+            for (w, s), name in FONT_FILES.items()
+        ],
+        "stylesheet": (templates_dir / "print.css").as_uri(),
+    }
+    html = render_template(templates_dir, "base.html", context)
+    return RenderedEdition(booklet, edition, sections, citations.cited, html)
+
+
+def render_template(templates_dir: Path, name: str, context: dict) -> str:
+    """Renders a template; Jinja mistakes become BookletErrors naming the template file and line."""
+    env = template_environment(templates_dir)
+    try:
+        return env.get_template(name).render(context)
+    except jinja2.TemplateSyntaxError as error:
+        raise BookletError(f"template syntax error: {error.message}",
+                           Path(error.filename or templates_dir / name), error.lineno,
+                           "fix the Jinja syntax") from None
+    except jinja2.TemplateNotFound as error:
+        raise BookletError(f"template '{error.name}' not found", templates_dir,
+                           hint="restore it from git") from None
+    except jinja2.UndefinedError as error:
+        file, line = _template_frame(error, templates_dir)
+        raise BookletError(f"template uses an undefined value: {error.message}", file, line,
+                           "check the variable name against the documented context") from None
+
+
+def _template_frame(error: BaseException, templates_dir: Path) -> tuple[Path, int | None]:
+    """The innermost template file and line in an error's traceback."""
+    found: tuple[Path, int | None] = (templates_dir, None)
+    trace = error.__traceback__
+    while trace is not None:
+        filename = trace.tb_frame.f_code.co_filename
+        if filename.startswith(str(templates_dir)):
+            found = (Path(filename), trace.tb_lineno)
+        trace = trace.tb_next
+    return found

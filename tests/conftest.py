@@ -1,0 +1,132 @@
+"""Shared fixtures: tiny projects made from a dict of files, and one build of the real booklet."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from textwrap import dedent
+
+import pytest
+
+from build import main
+
+REPO = Path(__file__).resolve().parent.parent
+
+BOOKLET_TOML = """\
+title = "Test booklet"
+subtitle = "A small booklet for tests"
+version = "2.1"
+last_reviewed = 2026-01-15
+next_review = 2099-01-15
+language = "en-GB"
+author = "Test Author"
+publisher = "Test Publisher"
+keywords = ["testing"]
+audiences = ["patient", "clinician", "policymaker"]
+disclaimer = "General information only."
+emergency = "In an emergency, call 999."
+
+[[crisis_lines]]
+region = "UK"
+name = "Samaritans"
+contact = "Call 116 123"
+"""
+
+SECTION_ONE = """\
+---
+id: intro
+title: Introduction
+order: 10
+summary: What the booklet covers.
+---
+
+Shared words for every reader [@smith2020].
+
+::: patient
+
+## Just for patients
+
+Patient words: drink water.
+
+:::
+
+::: clinician policymaker
+
+## For professionals
+
+Professional words: titrate carefully [@jones2021].
+
+:::
+"""
+
+SECTION_TWO = """\
+---
+id: details
+title: The details
+order: 20
+audiences: [clinician]
+---
+
+## Dosing
+
+Clinician-only words: 0.5 mg/kg over 40 minutes [@smith2020].
+"""
+
+REFERENCES = """\
+- key: smith2020
+  type: article
+  authors: [Smith AB]
+  title: A test article
+  container: J Tests
+  year: 2020
+  doi: 10.1000/test.1
+- key: jones2021
+  type: webpage
+  title: A test web page
+  container: Test Org
+  year: 2021
+  url: https://example.org/test
+"""
+
+SMALL_PROJECT = {
+    "content/demo/booklet.toml": BOOKLET_TOML,
+    "content/demo/10-intro.md": SECTION_ONE,
+    "content/demo/20-details.md": SECTION_TWO,
+    "content/demo/references.yaml": REFERENCES,
+}
+
+
+def make_project(root: Path, files: dict[str, str | bytes]) -> Path:
+    """A project in `root`: the real templates and editions plus `files` (path → text)."""
+    shutil.copytree(REPO / "templates", root / "templates")
+    shutil.copytree(REPO / "editions", root / "editions")
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(dedent(text) if text.startswith("\n") else text, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def small_project(tmp_path: Path) -> Path:
+    return make_project(tmp_path / "project", SMALL_PROJECT)
+
+
+@pytest.fixture(scope="session")
+def small_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small project built once, all editions, with --html."""
+    root = make_project(tmp_path_factory.mktemp("small") / "project", SMALL_PROJECT)
+    out = root / "output"
+    assert main(["--project", str(root), "--out", str(out), "--html", "--quiet"]) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def ketamine_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real project's booklets built once, all editions."""
+    out = tmp_path_factory.mktemp("ketamine") / "output"
+    assert main(["--project", str(REPO), "--out", str(out), "--quiet"]) == 0
+    return out

@@ -1,0 +1,55 @@
+"""Reading built PDFs the way a reader's software does: text, outline, fonts, tags."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pypdf import PdfReader
+
+TOC_LINE = re.compile(r"^(?P<title>.+?)[\s.]*\.\s*(?P<page>\d+)$")
+
+
+def page_texts(path: Path) -> list[str]:
+    return [page.extract_text() or "" for page in PdfReader(path).pages]
+
+
+def full_text(path: Path) -> str:
+    """All text, with line breaks and hyphenation undone so phrases can be searched."""
+    text = "\n".join(page_texts(path))
+    text = re.sub(r"(\w)-\n(\w)", r"\1\2", text)
+    return " ".join(text.split())
+
+
+def outline(path: Path) -> list[tuple[str, int]]:
+    """(title, 1-based page) for every bookmark, depth first."""
+    reader = PdfReader(path)
+    found: list[tuple[str, int]] = []
+
+    def walk(items) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item)
+            else:
+                found.append((item.title, reader.get_destination_page_number(item) + 1))
+
+    walk(reader.outline)
+    return found
+
+
+def toc_entries(path: Path) -> list[tuple[str, int]]:
+    """(title, printed page number) from the Contents page."""
+    for text in page_texts(path):
+        if text.lstrip().startswith("Contents") or "\nContents\n" in text:
+            return [(m["title"].strip(), int(m["page"]))
+                    for line in text.splitlines() if (m := TOC_LINE.match(line.strip()))]
+    return []
+
+
+def font_names(path: Path) -> set[str]:
+    names = set()
+    for page in PdfReader(path).pages:
+        fonts = page.get("/Resources", {}).get_object().get("/Font", {})
+        for font in fonts.values():
+            names.add(str(font.get_object()["/BaseFont"]).split("+", 1)[-1])
+    return names

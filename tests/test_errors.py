@@ -1,0 +1,135 @@
+"""User mistakes: one line naming the file (and line) and the fix, exit 2, no output written."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from build import main
+from tests.conftest import REPO, SECTION_ONE, SMALL_PROJECT, make_project
+
+UNCLOSED = SECTION_ONE.replace(":::\n\n::: clinician", "\n::: clinician")
+
+CASES = {
+    # name: (files changed in the small project, extra args, expected error line)
+    "unknown edition": (
+        {}, ["patiant"],
+        "error: unknown edition 'patiant'; did you mean 'patient'? "
+        "(python build.py --list shows them)"),
+    "front matter not YAML": (
+        {"content/demo/10-intro.md": "---\nid: intro\ntitle: [unclosed\norder: 10\n---\nText\n"},
+        [], "error: content/demo/10-intro.md:4: front matter is not valid YAML"),
+    "front matter not a mapping": (
+        {"content/demo/10-intro.md": "---\n- just\n- a list\n---\nText\n"},
+        [], "error: content/demo/10-intro.md:2: front matter must be 'key: value' lines"),
+    "missing required field": (
+        {"content/demo/10-intro.md": "---\nid: intro\norder: 10\n---\nText\n"},
+        [], "error: content/demo/10-intro.md:1: missing required key 'title'; add title = …"),
+    "duplicate section id": (
+        {"content/demo/30-again.md": "---\nid: intro\ntitle: Again\norder: 30\n---\nText\n"},
+        [], "error: content/demo/30-again.md:2: duplicate section id 'intro' "
+            "(also in 10-intro.md); give each section its own id"),
+    "unknown audience in block": (
+        {"content/demo/10-intro.md": SECTION_ONE.replace("::: patient", "::: patients")},
+        [], "error: content/demo/10-intro.md:10: unknown audience 'patients'; "
+            "did you mean 'patient'?"),
+    "unknown audience in front matter": (
+        {"content/demo/20-details.md": "---\nid: details\ntitle: D\norder: 20\n"
+                                       "audiences: [clinican]\n---\nText\n"},
+        [], "error: content/demo/20-details.md:5: unknown audience 'clinican' in audiences; "
+            "did you mean 'clinician'?"),
+    "unclosed block": (
+        {"content/demo/10-intro.md": SECTION_ONE.rsplit(":::", 1)[0]},
+        [], "error: content/demo/10-intro.md:18: '::: clinician policymaker' block is never "
+            "closed; add a line ':::' where the block ends"),
+    "nested block": (
+        {"content/demo/10-intro.md": UNCLOSED},
+        [], "error: content/demo/10-intro.md:17: '::: clinician policymaker' opens a block "
+            "inside the '::: patient' block opened on line 10; blocks cannot be nested"),
+    "stray closer": (
+        {"content/demo/20-details.md": "---\nid: details\ntitle: D\norder: 20\n---\n\nText\n"
+                                       "\n:::\n"},
+        [], "error: content/demo/20-details.md:9: ':::' closes no open block"),
+    "edition names unknown section": (
+        {"editions/short.toml": 'label = "Short"\naudience = "patient"\nplain_language = true\n'
+                                'font_size = "12pt"\nsections = [\n  "intro",\n  "summry",\n]\n'},
+        ["short"], "error: editions/short.toml:7: unknown section 'summry'"),
+    "edition TOML syntax": (
+        {"editions/bad.toml": 'label = "Bad"\naudience = patient\n'},
+        ["bad"], "error: editions/bad.toml:2: TOML syntax error"),
+    "unknown edition field": (
+        {"editions/bad.toml": 'label = "Bad"\naudience = "patient"\npaper_size = "a4"\n'},
+        ["bad"], "error: editions/bad.toml:3: unknown key 'paper_size'; did you mean 'paper'?"),
+    "bad paper": (
+        {"editions/bad.toml": 'label = "Bad"\naudience = "patient"\npaper = "A3"\n'},
+        ["bad"], "error: editions/bad.toml:3: 'paper': Input should be 'letter', 'a4', 'a5' "
+                 "or 'half-letter'"),
+    "bad font size": (
+        {"editions/bad.toml": 'label = "Bad"\naudience = "clinician"\nfont_size = "11px"\n'},
+        ["bad"], "error: editions/bad.toml:3: 'font_size': '11px' is not a size in points"),
+    "patient font too small": (
+        {"editions/bad.toml": 'label = "Bad"\naudience = "patient"\nplain_language = true\n'
+                              'font_size = "10pt"\n'},
+        ["bad"], "font_size 10pt is too small for a plain-language edition (at least 12pt)"),
+    "template syntax error": (
+        {"templates/cover.html": "<p>{{ booklet.title </p>\n"},
+        [], "error: templates/cover.html:1: template syntax error"),
+    "undefined template variable": (
+        {"templates/section.html": "<h1>{{ section.title }}</h1>\n<p>{{ section.colour }}</p>\n"},
+        [], "error: templates/section.html:2: template uses an undefined value"),
+    "citation to unknown key": (
+        {"content/demo/20-details.md": "---\nid: details\ntitle: D\norder: 20\n---\n\n"
+                                       "Some claim [@smith2021].\n"},
+        [], "error: content/demo/20-details.md:7: citation to unknown reference '@smith2021'; "
+            "did you mean 'smith2020'?"),
+    "malformed references file": (
+        {"content/demo/references.yaml": "- key: a\n  title: [broken\n"},
+        [], "error: content/demo/references.yaml:3: YAML syntax error"),
+    "non-UTF-8 Markdown": (
+        {"content/demo/20-details.md": b"---\nid: details\ntitle: D\norder: 20\n---\n\nCaf\xe9\n"},
+        [], "error: content/demo/20-details.md:7: not valid UTF-8 (byte offset 43); "
+            "save the file as UTF-8"),
+    "missing image": (
+        {"content/demo/20-details.md": "---\nid: details\ntitle: D\norder: 20\n---\n\n"
+                                       "![A chart](images/chart.png)\n"},
+        [], "error: content/demo: file not found: "),
+    "empty content folder": (
+        {"content/demo/10-intro.md": None, "content/demo/20-details.md": None},
+        [], "error: content/demo: no sections: the booklet folder has no Markdown files"),
+}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_bad_input_gives_one_line_error_and_no_output(name: str, tmp_path: Path, capsys,
+                                                      monkeypatch) -> None:
+    changes, args, expected = CASES[name]
+    files = {k: v for k, v in {**SMALL_PROJECT, **changes}.items() if v is not None}
+    root = make_project(tmp_path / "project", files)
+    monkeypatch.chdir(root)
+    code = main(["--out", "output", *args])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1, err
+    assert expected in err, err
+    assert "Traceback" not in err
+    assert not list((root / "output").glob("*.pdf")) if (root / "output").exists() else True
+
+
+def test_unknown_option_prints_usage_and_exits_2(capsys) -> None:
+    assert main(["--colour", "blue"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: build.py")
+    assert "unrecognized arguments: --colour" in err
+
+
+def test_command_line_error_has_no_traceback(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "project", SMALL_PROJECT)
+    result = subprocess.run([sys.executable, str(REPO / "build.py"), "nosuch"], cwd=root,
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr == ("error: unknown edition 'nosuch'; valid choices: clinician, "
+                             "patient, policymaker (python build.py --list shows them)\n")
+    assert result.stdout == ""
