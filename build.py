@@ -7,7 +7,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from booklet.checks import run_checks
 from booklet.errors import BookletError, display_path
 from booklet.output import manifest_entry, prepare_output_dir, update_manifest, write_atomic
 from booklet.project import Project
@@ -66,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
             list_editions(project, args.editions, reporter)
             return 0
         if args.check:
+            from booklet.checks import run_checks  # textstat loads a dictionary: only here
+
             return run_checks(project.jobs(args.editions), reporter)
         return build(project, args, reporter)
     except BookletError as error:

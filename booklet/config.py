@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from booklet.errors import BookletError, closest
@@ -23,6 +24,7 @@ PAPER_SIZES: dict[str, tuple[float, float]] = {
     "a5": (148.0, 210.0),
     "half-letter": (139.7, 215.9),
 }
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Paper = Literal["letter", "a4", "a5", "half-letter"]
 FONT_SIZE = re.compile(r"^(\d+(?:\.\d+)?)pt$")
 MIN_FONT_PT, MAX_FONT_PT, MIN_PLAIN_LANGUAGE_PT = 8.0, 28.0, 12.0
@@ -150,6 +152,17 @@ def read_text(path: Path, limit: int = 1_000_000) -> str:
             line,
             "save the file as UTF-8",
         ) from None
+
+
+def parse_yaml(text: str, path: Path, what: str, hint: str) -> Any:
+    """YAML text → data, with libyaml's fast loader; syntax errors name the file line."""
+    try:
+        return yaml.load(text, Loader=YAML_LOADER)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        problem = getattr(error, "problem", None) or "syntax error"
+        raise BookletError(f"{what} is not valid YAML: {problem}", path,
+                           mark.line + 1 if mark else None, hint) from None
 
 
 def validate(model: type[BaseModel], data: dict[str, Any], path: Path, text: str, **extra: Any):

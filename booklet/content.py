@@ -9,10 +9,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import frontmatter
-import yaml
 from pydantic import Field
 
-from booklet.config import BookletConfig, Strict, line_of, read_text, read_toml, validate
+from booklet.config import (
+    BookletConfig,
+    Strict,
+    line_of,
+    parse_yaml,
+    read_text,
+    read_toml,
+    validate,
+)
 from booklet.errors import BookletError, did_you_mean
 from booklet.references import Reference, load_references
 
@@ -110,13 +117,7 @@ def load_section(path: Path, audiences: list[str]) -> Section:
         raise BookletError("front matter is not closed", path, 1,
                            "end the front matter with a line '---'") from None
     front = "\n" * text.count("\n", 0, text.find(front)) + front  # keep file line numbers
-    try:
-        data = yaml.safe_load(front)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        raise BookletError(
-            f"front matter is not valid YAML: {getattr(error, 'problem', None) or 'syntax error'}",
-            path, mark.line + 1 if mark else 1, "fix the YAML between the '---' lines") from None
+    data = parse_yaml(front, path, "front matter", "fix the YAML between the '---' lines")
     if not isinstance(data, dict):
         raise BookletError("front matter must be 'key: value' lines", path, 2,
                            "write id:, title: and order: on their own lines")

@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from booklet.config import read_text, validate
+from booklet.config import parse_yaml, read_text, validate
 from booklet.errors import BookletError
 
 
@@ -71,16 +70,7 @@ def load_references(path: Path) -> dict[str, Reference]:
     if not path.exists():
         return {}
     text = read_text(path)
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        raise BookletError(
-            f"YAML syntax error: {getattr(error, 'problem', None) or error}",
-            path,
-            mark.line + 1 if mark else None,
-            "fix the YAML (quote text that contains a colon)",
-        ) from None
+    data = parse_yaml(text, path, "references file", "fix the YAML (quote text with a colon)")
     if data is None:
         return {}
     if not isinstance(data, list):

@@ -87,7 +87,7 @@ CASES = {
             "did you mean 'smith2020'?"),
     "malformed references file": (
         {"content/demo/references.yaml": "- key: a\n  title: [broken\n"},
-        [], "error: content/demo/references.yaml:3: YAML syntax error"),
+        [], "error: content/demo/references.yaml:3: references file is not valid YAML"),
     "non-UTF-8 Markdown": (
         {"content/demo/20-details.md": b"---\nid: details\ntitle: D\norder: 20\n---\n\nCaf\xe9\n"},
         [], "error: content/demo/20-details.md:7: not valid UTF-8 (byte offset 43); "
