@@ -91,7 +91,7 @@ class Report:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     readability: list[Readability] = field(default_factory=list)
-    cited: set[str] = field(default_factory=set)
+    cited: set[str] | None = None  # None when the edition could not be rendered
 
 
 def check_job(job: Job, today: date) -> Report:
@@ -127,10 +127,12 @@ def _path(rendered: RenderedEdition, section_id: str):
 
 
 def unused_references(jobs: list[Job], reports: list[Report]) -> list[str]:
-    """References that no checked edition of their booklet cites."""
+    """References that no checked edition of their booklet cites (when every edition rendered)."""
+    if any(report.cited is None for report in reports):
+        return []
     warnings = []
     for booklet in {job.booklet.name: job.booklet for job in jobs}.values():
-        cited = set().union(*(r.cited for j, r in zip(jobs, reports, strict=True)
+        cited = set().union(*(r.cited or set() for j, r in zip(jobs, reports, strict=True)
                               if j.booklet is booklet))
         warnings += [f"{booklet.name}: reference '{key}' is never cited"
                      for key in booklet.references if key not in cited]

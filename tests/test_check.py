@@ -1,0 +1,68 @@
+"""python build.py --check: a report, no PDFs; exit 0 clean, 1 problems, 2 cannot run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from build import main
+from tests.conftest import SMALL_PROJECT, make_project
+
+HARD_SECTION = """\
+---
+id: hard
+title: Pharmacological considerations
+order: 30
+audiences: [patient]
+---
+
+Esketamine administration necessitates comprehensive cardiovascular monitoring,
+particularly regarding hypertensive complications, dissociative phenomenology and
+sedation-related respiratory compromise, consequently requiring institutional certification
+procedures and documented observational protocols following intranasal administration.
+"""
+
+
+def test_clean_project_passes_and_prints_a_readability_table(small_project: Path,
+                                                              capsys) -> None:
+    assert main(["--project", str(small_project), "--check"]) == 0
+    out = capsys.readouterr().out
+    assert "Readability, patient edition (limits: grade 7, SMOG 8)" in out
+    assert "intro" in out and "ok" in out
+    assert out.rstrip().endswith("checked 3 edition(s): no errors")
+    assert not (small_project / "output").exists()
+
+
+def test_hard_patient_section_fails_the_check(tmp_path: Path, capsys, monkeypatch) -> None:
+    root = make_project(tmp_path / "p", {**SMALL_PROJECT, "content/demo/30-hard.md": HARD_SECTION})
+    monkeypatch.chdir(root)
+    assert main(["--check"]) == 1
+    captured = capsys.readouterr()
+    assert "hard" in captured.out and "TOO HARD" in captured.out
+    assert ("error: patient: content/demo/30-hard.md: section 'hard' is too hard to read"
+            in captured.err)
+    assert captured.out.rstrip().endswith("problems found")
+
+
+def test_unused_reference_is_a_warning(tmp_path: Path, capsys) -> None:
+    extra = "- key: unused2022\n  type: report\n  title: Never cited\n"
+    files = {**SMALL_PROJECT,
+             "content/demo/references.yaml": SMALL_PROJECT["content/demo/references.yaml"] + extra}
+    root = make_project(tmp_path / "p", files)
+    assert main(["--project", str(root), "--check"]) == 0
+    assert "warning: demo: reference 'unused2022' is never cited" in capsys.readouterr().err
+
+
+def test_content_error_is_reported_with_its_line(tmp_path: Path, capsys, monkeypatch) -> None:
+    files = {**SMALL_PROJECT, "content/demo/20-details.md":
+             "---\nid: details\ntitle: D\norder: 20\n---\n\n::: clinician\nOpen.\n"}
+    monkeypatch.chdir(make_project(tmp_path / "p", files))
+    assert main(["--check"]) == 1
+    err = capsys.readouterr().err
+    assert ("error: clinician: content/demo/20-details.md:7: '::: clinician' block is never "
+            "closed") in err
+    assert "never cited" not in err  # unknown while an edition cannot be rendered
+
+
+def test_check_cannot_run_without_a_project(tmp_path: Path, capsys) -> None:
+    assert main(["--project", str(tmp_path), "--check"]) == 2
+    assert capsys.readouterr().err.startswith("error: ")

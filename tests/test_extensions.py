@@ -1,0 +1,139 @@
+"""The Markdown extensions, as Python-Markdown tests them: input and expected HTML side by side."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from textwrap import dedent
+
+import pytest
+from markdown import Markdown
+
+from booklet.errors import BookletError
+from booklet.extensions import BookletExtension, Citations, SourceFile
+from booklet.references import Reference
+
+AUDIENCES = ["patient", "clinician", "policymaker"]
+REFERENCES = {
+    "a": Reference(key="a", type="article", title="A", authors=["Doe J"], container="J",
+                   year="2020"),
+    "b": Reference(key="b", type="webpage", title="B", url="https://example.org"),
+}
+
+
+def convert(text: str, audience: str = "patient", numbered: bool = True,
+            citations: Citations | None = None) -> str:
+    text = dedent(text).strip("\n")
+    citations = citations or Citations(REFERENCES, numbered=numbered)
+    source = SourceFile(Path("section.md"), 7, text)
+    md = Markdown(extensions=["admonition",
+                              BookletExtension(audience, AUDIENCES, citations, source)])
+    return md.convert(text)
+
+
+def test_text_outside_blocks_reaches_every_audience() -> None:
+    source = """
+        Everyone.
+
+        ::: clinician
+        Clinicians only.
+        :::
+
+        Everyone again.
+        """
+    assert convert(source, "patient") == "<p>Everyone.</p>\n<p>Everyone again.</p>"
+    assert convert(source, "clinician") == (
+        "<p>Everyone.</p>\n<p>Clinicians only.</p>\n<p>Everyone again.</p>")
+
+
+def test_a_block_can_name_several_audiences() -> None:
+    source = """
+        ::: clinician policymaker
+        Professionals.
+        :::
+        """
+    assert convert(source, "policymaker") == "<p>Professionals.</p>"
+    assert convert(source, "patient") == ""
+
+
+def test_markdown_inside_a_block_is_parsed_normally() -> None:
+    source = """
+        ::: patient
+        ## Steps
+
+        1. Check in.
+        2. Rest.
+
+        !!! warning "Get help"
+
+            Call 988.
+        :::
+        """
+    assert convert(source) == dedent("""\
+        <h2>Steps</h2>
+        <ol>
+        <li>Check in.</li>
+        <li>Rest.</li>
+        </ol>
+        <div class="admonition warning">
+        <p class="admonition-title">Get help</p>
+        <p>Call 988.</p>
+        </div>""")
+
+
+@pytest.mark.parametrize(("source", "message", "line"), [
+    ("::: patient\nText\n", "'::: patient' block is never closed", 7),
+    ("Text\n\n:::\n", "':::' closes no open block", 9),
+    ("::: patient\n::: clinician\n:::\n:::\n",
+     "'::: clinician' opens a block inside the '::: patient' block opened on line 7", 8),
+    ("::: patients\nText\n:::\n", "unknown audience 'patients'", 7),
+])
+def test_block_mistakes_name_the_line(source: str, message: str, line: int) -> None:
+    with pytest.raises(BookletError) as caught:
+        convert(source)
+    assert caught.value.message.startswith(message)
+    assert caught.value.line == line
+    assert caught.value.file == Path("section.md")
+
+
+def test_citations_are_numbered_in_order_of_first_use() -> None:
+    citations = Citations(REFERENCES, numbered=True)
+    html = convert("One [@b]. Two [@a; @b]. Three [@a].", citations=citations)
+    assert html == (
+        '<p>One<span class="cite">\u00a0[<a href="#ref-b">1</a>]</span>. '
+        'Two<span class="cite">\u00a0[<a href="#ref-a">2</a>, <a href="#ref-b">1</a>]</span>. '
+        'Three<span class="cite">\u00a0[<a href="#ref-a">2</a>]</span>.</p>')
+    assert [reference.key for reference in citations.cited] == ["b", "a"]
+
+
+def test_plain_language_citations_leave_no_mark_but_are_recorded() -> None:
+    citations = Citations(REFERENCES, numbered=False)
+    assert convert("It helps some people [@a].", citations=citations) == (
+        "<p>It helps some people.</p>")
+    assert [reference.key for reference in citations.cited] == ["a"]
+
+
+def test_citations_in_dropped_blocks_are_not_recorded() -> None:
+    citations = Citations(REFERENCES, numbered=True)
+    convert("::: clinician\nDose [@a].\n:::\n\nAll [@b].", "patient", citations=citations)
+    assert [reference.key for reference in citations.cited] == ["b"]
+
+
+def test_unknown_citation_names_its_line_and_the_closest_key() -> None:
+    with pytest.raises(BookletError) as caught:
+        convert("Fine.\n\nBad [@aa].")
+    assert str(caught.value) == (
+        "section.md:9: citation to unknown reference '@aa'; did you mean 'a'?")
+
+
+def test_vancouver_reference_text() -> None:
+    article = Reference(key="x", type="article", authors=["Daly EJ", "Trivedi MH"], et_al=True,
+                        title="Efficacy of esketamine", container="JAMA Psychiatry",
+                        year="2019", volume="76", issue="9", pages="893-903",
+                        doi="10.1001/jamapsychiatry.2019.1189", pmid="31166571")
+    assert article.vancouver() == (
+        "Daly EJ, Trivedi MH, et al. Efficacy of esketamine. JAMA Psychiatry. "
+        "2019;76(9):893-903. doi:10.1001/jamapsychiatry.2019.1189. PMID: 31166571.")
+    page = Reference(key="y", type="webpage", title="Esketamine nasal spray",
+                     container="Cleveland Clinic", url="https://example.org/e")
+    assert page.vancouver() == ("Esketamine nasal spray [Internet]. Cleveland Clinic. "
+                                "Available from: https://example.org/e")

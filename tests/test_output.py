@@ -1,0 +1,83 @@
+"""Output that cannot be half-written: failures keep the previous PDF and leave no temp files."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from build import main
+from tests.conftest import REPO
+
+
+def build(project: Path, out: Path, *args: str) -> int:
+    return main(["--project", str(project), "--out", str(out), "--quiet", *args])
+
+
+def snapshot(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file()}
+
+
+@pytest.mark.parametrize("failure", [OSError(errno.ENOSPC, "No space left on device"),
+                                     KeyboardInterrupt()])
+def test_failed_write_keeps_previous_pdf_and_leaves_no_temp_file(
+        small_project: Path, tmp_path: Path, monkeypatch, capsys, failure) -> None:
+    out = tmp_path / "out"
+    assert build(small_project, out, "patient") == 0
+    before = snapshot(out)
+    (small_project / "content/demo/10-intro.md").write_text(
+        (small_project / "content/demo/10-intro.md").read_text().replace("drink", "sip"))
+
+    def broken_fsync(fd: int) -> None:
+        raise failure
+
+    monkeypatch.setattr(os, "fsync", broken_fsync)
+    code = build(small_project, out, "patient")
+    assert code == (2 if isinstance(failure, OSError) else 130)
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.count("\n") == 1
+    if isinstance(failure, OSError):
+        assert "cannot write file: No space left on device" in err
+    assert snapshot(out) == before  # same files, byte for byte; no temp file left
+
+
+def test_bad_content_keeps_previous_pdf(small_project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert build(small_project, out) == 0
+    before = snapshot(out)
+    (small_project / "content/demo/10-intro.md").write_text("---\nid: [\n---\n")
+    assert build(small_project, out) == 2
+    assert snapshot(out) == before
+
+
+def test_output_path_that_is_a_file(small_project: Path, tmp_path: Path, capsys) -> None:
+    target = tmp_path / "taken"
+    target.write_text("not a folder")
+    assert build(small_project, target) == 2
+    assert capsys.readouterr().err.endswith(
+        "output path is a file, not a folder; remove it or choose another --out\n")
+    assert build(small_project, target / "inside") == 2
+    assert "cannot create output folder" in capsys.readouterr().err
+    assert target.read_text() == "not a folder"
+
+
+def test_two_builds_at_once_into_the_same_folder(small_project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    command = [sys.executable, str(REPO / "build.py"), "--project", str(small_project),
+               "--out", str(out), "--quiet"]
+    runs = [subprocess.Popen([*command, edition], stderr=subprocess.PIPE)
+            for edition in ("patient", "clinician")]
+    for run in runs:
+        _, err = run.communicate(timeout=120)
+        assert run.returncode == 0, err
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert sorted(e["file"] for e in manifest["files"]) == [
+        "demo-clinician-letter.pdf", "demo-patient-letter.pdf"]
+    for entry in manifest["files"]:
+        assert (out / entry["file"]).read_bytes()[:5] == b"%PDF-"
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
