@@ -35,6 +35,7 @@ class SectionMeta(Strict):
     order: int
     audiences: list[str] | None = None
     summary: str = ""
+    new_page: bool = Field(False, description="Start the section on a new page.")
 
 
 @dataclass(frozen=True)

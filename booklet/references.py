@@ -45,7 +45,7 @@ class Reference(BaseModel):
         if self.type == "article":
             issue = f"({self.issue})" if self.issue else ""
             detail = f"{self.volume}{issue}" + (f":{self.pages}" if self.pages else "")
-            when = self.year + (f";{detail}" if detail else "")
+            when = ";".join(part for part in (self.year, detail) if part)
             source = f"{source}. {when}" if source and when else source or when
         else:
             when = self.date or self.year
@@ -63,6 +63,13 @@ class Reference(BaseModel):
         if self.note:
             parts.append(f"({self.note.rstrip('.')}.)")
         return " ".join(parts)
+
+
+    def plain(self) -> str:
+        """A short form for plain-language source lists: what it is, who made it, where it is."""
+        parts = [self.title.rstrip(".") + ".", self.container.rstrip(".") + "." if self.container
+                 else "", f"{self.date or self.year}." if self.date or self.year else "", self.url]
+        return " ".join(part for part in parts if part)
 
 
 def load_references(path: Path) -> dict[str, Reference]:

@@ -45,6 +45,7 @@ class RenderedSection:
     title: str
     html: str
     path: Path
+    new_page: bool
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ def render_edition(booklet: Booklet, edition: Edition, templates_dir: Path) -> R
     sections = [
         RenderedSection(s.id, s.title,
                         markdown_to_html(s, edition.audience, booklet.config.audiences, citations),
-                        s.path)
+                        s.path, s.meta.new_page)
         for s in select_sections(booklet, edition)
     ]
     width, height = PAPER_SIZES[edition.paper]

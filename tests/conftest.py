@@ -46,7 +46,7 @@ Shared words for every reader [@smith2020].
 
 ## Just for patients
 
-Patient words: drink water.
+Patient words: drink water [@guide2022].
 
 :::
 
@@ -86,6 +86,13 @@ REFERENCES = """\
   container: Test Org
   year: 2021
   url: https://example.org/test
+- key: guide2022
+  type: webpage
+  title: A plain guide for patients
+  container: Patient Charity
+  year: 2022
+  url: https://example.org/guide
+  note: Checked on 1 May 2022
 """
 
 SMALL_PROJECT = {

@@ -52,7 +52,11 @@ def test_citations_are_numbered_for_professionals_and_listed_for_patients(
     patient = full_text(pdf(small_build, "patient"))
     assert "every reader [1]" not in patient and "every reader." in patient
     assert "Where this information comes from" in patient
-    assert "Smith AB. A test article." in patient
+    assert ("A plain guide for patients. Patient Charity. 2022. https://example.org/guide"
+            in patient)
+    assert "Checked on 1 May 2022" not in patient  # notes are for professionals
+    assert "We also used 1 research study. The clinician edition" in patient
+    assert "A test article" not in patient
     assert "A test web page" not in patient  # only cited in a professional block
 
 

@@ -1,0 +1,63 @@
+"""Takes an image path from content or a clinic profile, gives it back checked: inside the
+allowed folders, present, a real PNG, JPEG, GIF, WebP or SVG, and not too large."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as etree
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from PIL import Image, UnidentifiedImageError
+
+from booklet.errors import BookletError
+
+MAX_IMAGE_BYTES = 5_000_000
+RASTER_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
+
+
+def resolve_image(reference: str, base: Path, allowed: list[Path], blame: Path,
+                  line: int | None) -> Path:
+    """The file an image reference points to, refusing URLs and anything outside `allowed`."""
+    parts = urlsplit(reference)
+    if parts.scheme or parts.netloc or reference.startswith("/"):
+        raise BookletError(f"image '{reference}' must be a relative path to a file in the project",
+                           blame, line, "copy the image into the folder and link it by name")
+    path = (base / unquote(parts.path)).resolve()
+    if not any(path.is_relative_to(root.resolve()) for root in allowed):
+        raise BookletError(f"image '{reference}' is outside the project", blame, line,
+                           "copy the image into the folder and link it by name")
+    check_image(path, blame, line, reference)
+    return path
+
+
+def check_image(path: Path, blame: Path, line: int | None, shown: str) -> None:
+    if not path.is_file():
+        raise BookletError(f"image '{shown}' not found", blame, line,
+                           "check the file name and that the image is in the folder")
+    size = path.stat().st_size
+    if size > MAX_IMAGE_BYTES:
+        raise BookletError(f"image '{shown}' is {size / 1e6:.1f} MB; the limit is "
+                           f"{MAX_IMAGE_BYTES / 1e6:.0f} MB", blame, line,
+                           "make it smaller (a 300 dpi PNG or JPEG is plenty for print)")
+    if path.suffix.lower() == ".svg":
+        if not _is_svg(path):
+            raise BookletError(f"image '{shown}' is not a valid SVG file", blame, line,
+                               "export it again as SVG, or use PNG")
+        return
+    try:
+        with Image.open(path) as image:
+            kind = image.format
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError):
+        kind = None
+    if kind not in RASTER_FORMATS:
+        raise BookletError(f"image '{shown}' is not a PNG, JPEG, GIF, WebP or SVG image",
+                           blame, line, "export it again as PNG")
+
+
+def _is_svg(path: Path) -> bool:
+    try:
+        root = etree.parse(path).getroot()
+    except (etree.ParseError, OSError):
+        return False
+    return root.tag in ("svg", "{http://www.w3.org/2000/svg}svg")

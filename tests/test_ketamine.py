@@ -1,0 +1,155 @@
+"""The ketamine booklet: corrections hold in every edition, required facts are where they belong,
+citations resolve, patient text is plain, and every seed topic has a home."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from booklet.checks import MAX_GRADE, MAX_SMOG, readability
+from booklet.project import Project
+from tests.conftest import REPO
+from tests.pdfread import full_text, page_texts
+
+BOOKLET = REPO / "content" / "ketamine"
+EDITIONS = ["patient", "clinician", "policymaker"]
+
+# Claims the facts sheet marks wrong or unsupported; none may be printed in any edition.
+BANNED = [
+    r"harvard", r"success rates?", r"\b60 ?%", r"microdos", r"cognitive enhancement",
+    r"improves? cognitive function", r"enhances? cognitive", r"powder and crystals?",
+    r"withdrawal symptoms", r"\bcures?\b", r"without triggering mania", r"regenerative",
+    r"purchased online", r"buy ketamine online through", r"licensed (online )?providers",
+]
+REQUIRED = {  # phrase (regex, case-insensitive) → editions that must print it
+    r"\b988\b": EDITIONS,
+    r"116 123": EDITIONS,
+    r"13 11 14": EDITIONS,
+    r"not medical advice": EDITIONS,
+    r"October 2023": EDITIONS,  # the FDA warning on compounded and at-home ketamine
+    r"dependence and craving are possible": EDITIONS,
+    r"is thought to|are thought to|scientists think": EDITIONS,
+    r"only available through a clinician": EDITIONS,
+    r"at least 2 hours": ["patient", "clinician"],
+    r"schedule iii": ["patient", "clinician", "policymaker"],
+    r"class b": ["patient", "clinician", "policymaker"],
+    r"\bS8\b|schedule 8": ["patient", "clinician", "policymaker"],
+    r"0\.5 mg/kg over 40 min": ["clinician"],
+    r"56 mg": ["clinician"],
+    r"TA854": ["clinician", "policymaker"],
+    r"Executive summary": ["policymaker"],
+    r"Questions to ask your care team": ["patient"],
+    r"My notes and questions": ["patient"],
+    r"Words used in this booklet": ["patient"],
+    r"Where this information comes from": ["patient"],
+    r"Get help right away": ["patient"],
+    r"do not drive": ["patient"],
+    r"Contraindications": ["clinician"],
+    r"Warnings and precautions": ["clinician"],
+}
+SEED_PARTS = [
+    "Introduction", "1 Ketamine Uses in Medicine", "2 The Different Forms of Ketamine",
+    "3 Ketamine Benefits for Mental Health", "4 Ketamine\u2019s Side Effects and Risks",
+    "5 Long-Term Effects of Ketamine Use", "6 Ketamine Addiction and Dependence",
+    "7 Understanding Ketamine Withdrawal", "8 How to Safely Use Ketamine for Treatment",
+    "9 Can You Buy Ketamine Online?", "10 Ketamine and Mental Health Disorders: A Closer Look",
+    "11 The Role of Ketamine in Suicide Prevention",
+    "12 Comparing Ketamine with Other Treatment Options",
+    "13 Ketamine for Pain Management: A More In-Depth Exploration",
+    "14 Ketamine and the Brain: Understanding Neuroplasticity",
+    "15 Ketamine Safety: How to Minimize Risks",
+    "16 Ketamine in the Future: Innovations and Research",
+    "17 Real-Life Testimonials and Patient Experiences",
+    "18 Legal Considerations and Regulations Around Ketamine Use",
+    "19 How Ketamine is Changing the Mental Health Landscape",
+    "20 Conclusion: Why Ketamine Could Be the Future of Mental Health Treatment",
+    "21 External Resources for Further Reading",
+]
+
+
+@cache
+def text(out: Path, edition: str) -> str:
+    return full_text(out / f"ketamine-{edition}-letter.pdf")
+
+
+@cache
+def rendered(edition: str):
+    job = next(j for j in Project(REPO).jobs([edition]) if j.booklet.name == "ketamine")
+    return job.render()
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_no_edition_prints_a_corrected_claim(ketamine_build: Path, edition: str) -> None:
+    printed = text(ketamine_build, edition)
+    for pattern in BANNED:
+        found = re.search(pattern, printed, re.IGNORECASE)
+        assert not found, f"{edition} prints '{found[0]}' near: " \
+                          f"{printed[max(0, found.start() - 80):found.end() + 80]}"
+
+
+@pytest.mark.parametrize("pattern", REQUIRED)
+def test_required_facts_are_in_the_right_editions(ketamine_build: Path, pattern: str) -> None:
+    for edition in REQUIRED[pattern]:
+        assert re.search(pattern, text(ketamine_build, edition), re.IGNORECASE), \
+            f"{pattern!r} missing from the {edition} edition"
+
+
+def test_audience_text_differs_between_editions(ketamine_build: Path) -> None:
+    patient = text(ketamine_build, "patient")
+    clinician = text(ketamine_build, "clinician")
+    assert "0.5 mg/kg" not in patient  # dosing is for prescribers
+    assert "Questions to ask your care team" not in clinician
+    assert "Executive summary" not in patient + clinician
+
+
+def test_executive_summary_is_one_page_right_after_the_contents(ketamine_build: Path) -> None:
+    pages = page_texts(ketamine_build / "ketamine-policymaker-letter.pdf")
+    assert pages[1].startswith("Contents")
+    assert pages[2].startswith("Executive summary\nKetamine has been")
+    assert pages[3].startswith("What ketamine and esketamine are")
+
+
+def test_every_citation_resolves_and_every_reference_is_cited() -> None:
+    references = Project(REPO).booklets[0].references
+    cited = set()
+    for path in sorted(BOOKLET.glob("*.md")):
+        for group in re.findall(r"\[(@[\w-]+(?:\s*;\s*@[\w-]+)*)\]", path.read_text()):
+            cited.update(key.strip().lstrip("@") for key in group.split(";"))
+    assert cited and cited <= set(references), cited - set(references)
+    assert set(references) <= cited, set(references) - cited
+
+
+def test_clinician_edition_cites_at_least_15_real_references(ketamine_build: Path) -> None:
+    cited = rendered("clinician").references
+    assert len(cited) >= 15
+    printed = text(ketamine_build, "clinician")
+    for reference in cited:
+        assert " ".join(reference.title.split()[:4]) in printed, reference.key
+
+
+def test_identifiers_look_real() -> None:
+    """DOIs and PMIDs are well formed (they were copied from the facts sheet, never made up)."""
+    for reference in Project(REPO).booklets[0].references.values():
+        if reference.doi:
+            assert re.fullmatch(r"10\.\d{4,9}/\S+", reference.doi), reference.key
+        if reference.pmid:
+            assert re.fullmatch(r"\d{6,9}", reference.pmid), reference.key
+
+
+def test_patient_sections_are_plain_language() -> None:
+    scores = readability(rendered("patient"))
+    assert len(scores) >= 12
+    for score in scores:
+        assert score.grade <= MAX_GRADE, (score.section, score.grade)
+        assert score.smog <= MAX_SMOG, (score.section, score.smog)
+
+
+def test_coverage_lists_every_seed_part() -> None:
+    coverage = (BOOKLET / "COVERAGE.md").read_text()
+    rows = [line for line in coverage.splitlines() if line.startswith("| ")]
+    for part in SEED_PARTS:
+        assert any(part in row for row in rows), part
+    assert "## To confirm before printing" in coverage
