@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 from pathlib import Path
 from textwrap import dedent
 
 import pytest
+from PIL import Image
 
 from build import main
 
@@ -94,6 +96,14 @@ REFERENCES = """\
   url: https://example.org/guide
   note: Checked on 1 May 2022
 """
+
+def png_bytes(size: tuple[int, int] = (40, 20)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (11, 93, 102)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+PNG = png_bytes()
 
 SMALL_PROJECT = {
     "content/demo/booklet.toml": BOOKLET_TOML,

@@ -53,3 +53,22 @@ def font_names(path: Path) -> set[str]:
         for font in fonts.values():
             names.add(str(font.get_object()["/BaseFont"]).split("+", 1)[-1])
     return names
+
+
+def alt_texts(path: Path) -> list[tuple[str, str]]:
+    """(structure type, alt text) for every tagged element that carries alt text."""
+    found: list[tuple[str, str]] = []
+
+    def walk(node) -> None:
+        node = node.get_object() if hasattr(node, "get_object") else node
+        if isinstance(node, dict):
+            if "/Alt" in node:
+                found.append((str(node.get("/S")), str(node["/Alt"])))
+            if "/K" in node:
+                walk(node["/K"])
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    walk(PdfReader(path).trailer["/Root"]["/StructTreeRoot"])
+    return found

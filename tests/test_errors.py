@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from build import main
-from tests.conftest import REPO, SECTION_ONE, SMALL_PROJECT, make_project
+from tests.conftest import PNG, REPO, SECTION_ONE, SMALL_PROJECT, make_project
 
+IMAGE_SECTION = "---\nid: details\ntitle: D\norder: 20\n---\n\nA picture:\n![{alt}]({src})\n"
 UNCLOSED = SECTION_ONE.replace(":::\n\n::: clinician", "\n::: clinician")
 
 CASES = {
@@ -95,7 +96,28 @@ CASES = {
     "missing image": (
         {"content/demo/20-details.md": "---\nid: details\ntitle: D\norder: 20\n---\n\n"
                                        "![A chart](images/chart.png)\n"},
-        [], "error: content/demo: file not found: "),
+        [], "error: content/demo/20-details.md:7: image 'images/chart.png' not found; "
+            "check the file name and that the image is in the folder"),
+    "image without alt text": (
+        {"content/demo/20-details.md": IMAGE_SECTION.format(alt="", src="chart.png"),
+         "content/demo/chart.png": PNG},
+        [], "error: content/demo/20-details.md:8: image 'chart.png' has no alt text; "
+            "describe it: ![what the picture shows](file.png)"),
+    "image that is not an image": (
+        {"content/demo/20-details.md": IMAGE_SECTION.format(alt="Chart", src="chart.png"),
+         "content/demo/chart.png": "this is text, not a picture\n"},
+        [], "error: content/demo/20-details.md:8: image 'chart.png' is not a PNG, JPEG, GIF, "
+            "WebP or SVG image; export it again as PNG"),
+    "image outside the project": (
+        {"content/demo/20-details.md": IMAGE_SECTION.format(alt="Secret",
+                                                            src="../../../etc/hostname")},
+        [], "error: content/demo/20-details.md:8: image '../../../etc/hostname' is outside the "
+            "project"),
+    "image from the web": (
+        {"content/demo/20-details.md": IMAGE_SECTION.format(alt="Web",
+                                                            src="https://example.org/x.png")},
+        [], "error: content/demo/20-details.md:8: image 'https://example.org/x.png' must be a "
+            "relative path to a file in the project"),
     "empty content folder": (
         {"content/demo/10-intro.md": None, "content/demo/20-details.md": None},
         [], "error: content/demo: no sections: the booklet folder has no Markdown files"),

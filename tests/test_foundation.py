@@ -10,7 +10,7 @@ import pytest
 from pypdf import PdfReader
 
 from build import main
-from tests.pdfread import font_names, full_text, outline, page_texts, toc_entries
+from tests.pdfread import alt_texts, font_names, full_text, outline, page_texts, toc_entries
 
 EDITIONS = ["clinician", "patient", "policymaker"]
 
@@ -189,3 +189,19 @@ def test_progress_line_per_edition(small_project: Path, capsys) -> None:
     for line, edition in zip(lines, EDITIONS, strict=True):
         assert line.startswith(edition)
         assert " pages " in line and " s " in line and f"demo-{edition}-letter.pdf" in line
+
+
+def test_images_are_embedded_with_their_alt_text(tmp_path: Path) -> None:
+    from tests.conftest import PNG, SMALL_PROJECT, make_project
+    from tests.test_errors import IMAGE_SECTION
+
+    files = {**SMALL_PROJECT,
+             "content/demo/20-details.md": IMAGE_SECTION.format(alt="A test chart",
+                                                                src="chart.png"),
+             "content/demo/chart.png": PNG}
+    root = make_project(tmp_path / "p", files)
+    assert main(["--project", str(root), "--out", str(root / "out"), "clinician",
+                 "--quiet"]) == 0
+    path = root / "out" / "demo-clinician-letter.pdf"
+    assert {image.name for page in PdfReader(path).pages for image in page.images} != set()
+    assert ("/Figure", "A test chart") in alt_texts(path)
