@@ -45,6 +45,10 @@ def make_parser() -> argparse.ArgumentParser:
                         help="list the editions and the sections each one prints, then stop")
     parser.add_argument("--check", action="store_true",
                         help="check content, citations and readability without writing PDFs")
+    parser.add_argument("--strict", action="store_true",
+                        help="with --check: treat warnings (e.g. a passed review date) as errors")
+    parser.add_argument("--json", action="store_true",
+                        help="with --check: print the report as JSON, for CI")
     parser.add_argument("--quiet", action="store_true", help="print errors and warnings only")
     parser.add_argument("--project", default=".", metavar="DIR",
                         help="project folder holding content/, editions/ and templates/ "
@@ -67,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.check:
             from booklet.checks import run_checks  # textstat loads a dictionary: only here
 
-            return run_checks(project.jobs(args.editions), reporter)
+            return run_checks(project, args.editions, reporter, strict=args.strict,
+                              as_json=args.json)
         return build(project, args, reporter)
     except BookletError as error:
         reporter.error(str(error))
@@ -100,6 +105,10 @@ def build(project: Project, args: argparse.Namespace, reporter: Reporter) -> int
         entries.append(manifest_entry(path, built.pdf.data, booklet=job.booklet.name,
                                       edition=job.edition.name, audience=job.edition.audience,
                                       paper=job.edition.paper, pages=built.pdf.pages))
+        for section in built.rendered.sections:
+            if section.removed:
+                reporter.warning(f"{display_path(section.path)}: raw HTML removed for safety: "
+                                 + ", ".join(section.removed))
         for warning in built.pdf.warnings:
             reporter.warning(f"{job.edition.name}: {warning}")
         reporter.info(f"{job.edition.name:<14} {built.pdf.pages:>3} pages  "

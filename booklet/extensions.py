@@ -2,7 +2,6 @@
 
 `::: patient` … `:::` (Pandoc fenced-div style) keeps a block only for the named audiences.
 `[@key]` / `[@a; @b]` cites references: numbered marks, or none for a plain sources list.
-`![alt](file.png)` must have alt text and name a real image inside the booklet folder.
 """
 
 from __future__ import annotations
@@ -15,10 +14,8 @@ from pathlib import Path
 from markdown import Extension, Markdown
 from markdown.inlinepatterns import InlineProcessor
 from markdown.preprocessors import Preprocessor
-from markdown.treeprocessors import Treeprocessor
 
 from booklet.errors import BookletError, did_you_mean
-from booklet.images import resolve_image
 from booklet.references import Reference
 
 FENCE = re.compile(r"^:::(.*)$")
@@ -129,33 +126,14 @@ class CitationProcessor(InlineProcessor):
         return mark, m.start(0), m.end(0)
 
 
-class ImageProcessor(Treeprocessor):
-    """Requires alt text on every image and a real image file inside the booklet folder."""
-
-    def __init__(self, md: Markdown, source: SourceFile, allowed: list[Path]):
-        super().__init__(md)
-        self.source = source
-        self.allowed = allowed
-
-    def run(self, root: etree.Element) -> None:
-        for image in root.iter("img"):
-            src = image.get("src", "")
-            line = self.source.line_of(f"({src}") or self.source.line_of(src)
-            if not image.get("alt", "").strip():
-                raise BookletError(f"image '{src}' has no alt text", self.source.path, line,
-                                   "describe it: ![what the picture shows](file.png)")
-            resolve_image(src, self.source.path.parent, self.allowed, self.source.path, line)
-
-
 class BookletExtension(Extension):
     """Registers the audience filter and the citation marks for one section of one edition."""
 
     def __init__(self, audience: str, audiences: list[str], citations: Citations,
-                 source: SourceFile, image_roots: list[Path] | None = None):
+                 source: SourceFile):
         super().__init__()
         self.audience, self.audiences = audience, audiences
         self.citations, self.source = citations, source
-        self.image_roots = image_roots or [source.path.parent]
 
     def extendMarkdown(self, md: Markdown) -> None:
         # Priority 35 runs before whitespace normalisation, so line numbers match the file.
@@ -163,4 +141,3 @@ class BookletExtension(Extension):
             AudiencePreprocessor(md, self.audience, self.audiences, self.source), "audience", 35)
         md.inlinePatterns.register(
             CitationProcessor(md, self.citations, self.source), "citation", 175)
-        md.treeprocessors.register(ImageProcessor(md, self.source, self.image_roots), "images", 5)

@@ -4,15 +4,47 @@ allowed folders, present, a real PNG, JPEG, GIF, WebP or SVG, and not too large.
 from __future__ import annotations
 
 import xml.etree.ElementTree as etree
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from PIL import Image, UnidentifiedImageError
 
 from booklet.errors import BookletError
+from booklet.extensions import SourceFile
 
 MAX_IMAGE_BYTES = 5_000_000
 RASTER_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
+
+
+class _Images(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "img":
+            values = dict(attrs)
+            self.found.append((values.get("src") or "", values.get("alt") or ""))
+
+
+def images_in(html: str) -> list[tuple[str, str]]:
+    """(src, alt) of every <img> in an HTML fragment."""
+    parser = _Images()
+    parser.feed(html)
+    parser.close()
+    return parser.found
+
+
+def check_images(html: str, source: SourceFile) -> None:
+    """Every image in a section's HTML has alt text and is a real image file in its folder."""
+    folder = source.path.parent
+    for src, alt in images_in(html):
+        line = source.line_of(src)
+        if not alt.strip():
+            raise BookletError(f"image '{src}' has no alt text", source.path, line,
+                               "describe it: ![what the picture shows](file.png)")
+        resolve_image(src, folder, [folder], source.path, line)
 
 
 def resolve_image(reference: str, base: Path, allowed: list[Path], blame: Path,

@@ -7,29 +7,18 @@ from pathlib import Path
 
 import fontpkg_atkinson_hyperlegible as body_font
 import jinja2
-import nh3
 from markdown import Markdown
 
 from booklet.config import PAPER_SIZES, Edition, line_of, read_text
 from booklet.content import Booklet, Section
 from booklet.errors import BookletError, did_you_mean
 from booklet.extensions import BookletExtension, Citations, SourceFile
+from booklet.images import check_images
 from booklet.references import Reference
+from booklet.sanitise import sanitise
 
 MARKDOWN_EXTENSIONS = ["tables", "def_list", "admonition", "attr_list", "sane_lists"]
-ALLOWED_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "div", "dl", "dt", "em",
-    "figcaption", "figure", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "li", "ol", "p",
-    "pre", "small", "span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th",
-    "thead", "tr", "ul",
-}
-ALLOWED_ATTRIBUTES = {
-    "*": {"class", "id", "lang", "title"},
-    "a": {"href"},
-    "img": {"src", "alt", "width", "height"},
-    "td": {"align", "colspan", "rowspan"},
-    "th": {"align", "colspan", "rowspan", "scope"},
-}
+MARKDOWN_CONFIG = {"tables": {"use_align_attribute": True}}
 FONT_FILES = {  # (weight, style): file in the font package
     (400, "normal"): "AtkinsonHyperlegible-Regular.ttf",
     (400, "italic"): "AtkinsonHyperlegible-Italic.ttf",
@@ -46,6 +35,7 @@ class RenderedSection:
     html: str
     path: Path
     new_page: bool
+    removed: list[str]  # raw HTML the sanitiser took out
 
 
 @dataclass(frozen=True)
@@ -92,14 +82,17 @@ def _line_containing(edition: Edition, needle: str) -> int | None:
     return None
 
 
-def markdown_to_html(section: Section, audience: str, audiences: list[str],
-                     citations: Citations) -> str:
+def render_section(section: Section, audience: str, audiences: list[str],
+                   citations: Citations) -> RenderedSection:
     """One section's body as sanitised HTML for one audience."""
     source = SourceFile(section.path, section.body_line, section.body)
     md = Markdown(extensions=[*MARKDOWN_EXTENSIONS,
-                              BookletExtension(audience, audiences, citations, source)])
-    return nh3.clean(md.convert(section.body), tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
-                     link_rel=None)
+                              BookletExtension(audience, audiences, citations, source)],
+                  extension_configs=MARKDOWN_CONFIG)
+    html, removed = sanitise(md.convert(section.body))
+    check_images(html, source)
+    return RenderedSection(section.id, section.title, html, section.path, section.meta.new_page,
+                           removed)
 
 
 def template_environment(templates_dir: Path) -> jinja2.Environment:
@@ -113,12 +106,8 @@ def template_environment(templates_dir: Path) -> jinja2.Environment:
 
 def render_edition(booklet: Booklet, edition: Edition, templates_dir: Path) -> RenderedEdition:
     citations = Citations(booklet.references, numbered=edition.citations == "numbered")
-    sections = [
-        RenderedSection(s.id, s.title,
-                        markdown_to_html(s, edition.audience, booklet.config.audiences, citations),
-                        s.path, s.meta.new_page)
-        for s in select_sections(booklet, edition)
-    ]
+    sections = [render_section(s, edition.audience, booklet.config.audiences, citations)
+                for s in select_sections(booklet, edition)]
     width, height = PAPER_SIZES[edition.paper]
     context = {
         "booklet": booklet.config,

@@ -28,7 +28,7 @@ def test_clean_project_passes_and_prints_a_readability_table(small_project: Path
     out = capsys.readouterr().out
     assert "Readability, patient edition (limits: grade 7, SMOG 8)" in out
     assert "intro" in out and "ok" in out
-    assert out.rstrip().endswith("checked 3 edition(s): no errors")
+    assert out.rstrip().endswith("checked 3 edition(s): 0 error(s), 0 warning(s): ok")
     assert not (small_project / "output").exists()
 
 
@@ -40,7 +40,8 @@ def test_hard_patient_section_fails_the_check(tmp_path: Path, capsys, monkeypatc
     assert "hard" in captured.out and "TOO HARD" in captured.out
     assert ("error: patient: content/demo/30-hard.md: section 'hard' is too hard to read"
             in captured.err)
-    assert captured.out.rstrip().endswith("problems found")
+    assert captured.out.rstrip().endswith("checked 3 edition(s): 1 error(s), 0 warning(s): "
+                                          "problems found")
 
 
 def test_unused_reference_is_a_warning(tmp_path: Path, capsys) -> None:
@@ -66,3 +67,42 @@ def test_content_error_is_reported_with_its_line(tmp_path: Path, capsys, monkeyp
 def test_check_cannot_run_without_a_project(tmp_path: Path, capsys) -> None:
     assert main(["--project", str(tmp_path), "--check"]) == 2
     assert capsys.readouterr().err.startswith("error: ")
+
+
+def test_json_report_and_strict_mode(tmp_path: Path, capsys) -> None:
+    import json
+
+    files = {**SMALL_PROJECT, "content/demo/booklet.toml": SMALL_PROJECT[
+        "content/demo/booklet.toml"].replace("next_review = 2099-01-15", "next_review = 2026-02-01")}
+    root = make_project(tmp_path / "p", files)
+    assert main(["--project", str(root), "--check", "--json"]) == 0  # a warning only
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] is True and report["errors"] == 0 and report["warnings"] == 3
+    patient = next(e for e in report["editions"] if e["edition"] == "patient")
+    assert patient["warnings"] == ["next review date 2026-02-01 has passed; review the content "
+                                   "and update booklet.toml"]
+    assert {s["section"] for s in patient["readability"]} == {"intro"}
+    assert main(["--project", str(root), "--check", "--strict"]) == 1
+    assert "(--strict: warnings count as errors): problems found" in capsys.readouterr().out
+
+
+def test_links_sections_and_raw_html_are_reported(tmp_path: Path, capsys, monkeypatch) -> None:
+    files = {**SMALL_PROJECT,
+             "content/demo/20-details.md": (
+                 "---\nid: details\ntitle: D\norder: 20\naudiences: [clinician]\n---\n\n"
+                 "See [the intro](#intro) and [nowhere](#nowhere).\n\n"
+                 '<p onclick="steal()">Click <script>alert(1)</script>'
+                 '<span style="display:none">hidden</span></p>\n'),
+             "content/demo/30-orphan.md": "---\nid: orphan\ntitle: O\norder: 30\n"
+                                          "audiences: [policymaker]\n---\nText\n",
+             "editions/policymaker.toml": 'label = "Policy"\naudience = "policymaker"\n'
+                                          'sections = ["intro"]\n'}
+    monkeypatch.chdir(make_project(tmp_path / "p", files))
+    assert main(["--check"]) == 1
+    err = capsys.readouterr().err
+    assert ("error: clinician: content/demo/20-details.md: link to '#nowhere' points nowhere"
+            in err)
+    assert "#intro" not in err
+    assert ("warning: clinician: content/demo/20-details.md: raw HTML removed for safety: "
+            "onclick= on <p>, <script>, style= on <span>") in err
+    assert "warning: content/demo/30-orphan.md: section 'orphan' is in no edition" in err
