@@ -72,8 +72,9 @@ def test_check_cannot_run_without_a_project(tmp_path: Path, capsys) -> None:
 def test_json_report_and_strict_mode(tmp_path: Path, capsys) -> None:
     import json
 
-    files = {**SMALL_PROJECT, "content/demo/booklet.toml": SMALL_PROJECT[
-        "content/demo/booklet.toml"].replace("next_review = 2099-01-15", "next_review = 2026-02-01")}
+    toml = SMALL_PROJECT["content/demo/booklet.toml"]
+    files = {**SMALL_PROJECT, "content/demo/booklet.toml": toml.replace(
+        "next_review = 2099-01-15", "next_review = 2026-02-01")}
     root = make_project(tmp_path / "p", files)
     assert main(["--project", str(root), "--check", "--json"]) == 0  # a warning only
     report = json.loads(capsys.readouterr().out)
