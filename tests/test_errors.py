@@ -29,6 +29,17 @@ CASES = {
     "missing required field": (
         {"content/demo/10-intro.md": "---\nid: intro\norder: 10\n---\nText\n"},
         [], "error: content/demo/10-intro.md:1: missing required key 'title'; add title = …"),
+    "missing section id": (
+        {"content/demo/10-intro.md": "---\ntitle: Intro\norder: 10\n---\nText\n"},
+        [], "error: content/demo/10-intro.md:1: missing required key 'id'; add id = …"),
+    "bad section id": (
+        {"content/demo/10-intro.md": "---\nid: Intro Page\ntitle: Intro\norder: 10\n---\nT\n"},
+        [], "error: content/demo/10-intro.md:2: 'id': String should match pattern"),
+    "10 MB Markdown file": (
+        {"content/demo/20-details.md": "---\nid: details\ntitle: D\norder: 20\n---\n"
+                                       + "Words and more words. " * 480_000},
+        [], "error: content/demo/20-details.md: file is 10.6 MB; the limit is 1 MB; "
+            "split it into smaller files"),
     "duplicate section id": (
         {"content/demo/30-again.md": "---\nid: intro\ntitle: Again\norder: 30\n---\nText\n"},
         [], "error: content/demo/30-again.md:2: duplicate section id 'intro' "

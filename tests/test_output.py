@@ -81,3 +81,14 @@ def test_two_builds_at_once_into_the_same_folder(small_project: Path, tmp_path: 
     for entry in manifest["files"]:
         assert (out / entry["file"]).read_bytes()[:5] == b"%PDF-"
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_output_folder_that_is_not_writable(small_project: Path, tmp_path: Path, capsys,
+                                            monkeypatch) -> None:
+    out = tmp_path / "locked"
+    out.mkdir()
+    monkeypatch.setattr(os, "access", lambda path, mode: False)  # as if chmod 555, even for root
+    assert build(small_project, out) == 2
+    assert capsys.readouterr().err.endswith(
+        "output folder is not writable; fix its permissions or choose another --out\n")
+    assert list(out.iterdir()) == []
