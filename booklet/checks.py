@@ -170,10 +170,9 @@ def unprinted_sections(project: Project) -> list[str]:
             if section.id not in printed.get(booklet.name, set())]
 
 
-def run_checks(project: Project, names: list[str], reporter: Reporter, *, strict: bool = False,
+def run_checks(project: Project, jobs: list[Job], reporter: Reporter, *, strict: bool = False,
                as_json: bool = False, today: date | None = None) -> int:
     """Prints the report; 0 when clean, 1 when any error (or, with strict, any warning)."""
-    jobs = project.jobs(names)
     reports = [check_job(job, today or date.today()) for job in jobs]
     warnings = unused_references(jobs, reports) + unprinted_sections(project)
     errors = sum(len(report.errors) for report in reports)

@@ -28,6 +28,10 @@ YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Paper = Literal["letter", "a4", "a5", "half-letter"]
 FONT_SIZE = re.compile(r"^(\d+(?:\.\d+)?)pt$")
 MIN_FONT_PT, MAX_FONT_PT, MIN_PLAIN_LANGUAGE_PT = 8.0, 28.0, 12.0
+LARGE_PRINT_PT, MIN_LARGE_PRINT_PT = 18.0, 16.0  # UKAAF / RNIB large-print guidance
+SMALL_PAPERS = {"a5", "half-letter"}
+FOLDED = {"letter": "half-letter", "a4": "a5", "half-letter": "half-letter", "a5": "a5"}
+MM = re.compile(r"^(\d+(?:\.\d+)?)mm$")
 
 
 class Strict(BaseModel):
@@ -86,6 +90,11 @@ class Edition(Strict):
     toc: bool = Field(True, description="Print a table of contents.")
     notes_pages: int = Field(0, ge=0, le=4, description="Blank lined pages for notes.")
     booklet: str | None = Field(None, description="Only build for this booklet.")
+    large_print: bool = Field(False, description="Body 18pt (at least 16pt), nothing under 14pt.")
+    saddle_stitch: bool = Field(
+        False, description="Also write a folded booklet: half-size pages imposed 2-up.")
+    bleed: str = Field("0mm", description="Print-shop bleed around each page, e.g. '3mm'.")
+    crop_marks: bool = Field(False, description="Print crop marks in the bleed.")
 
     @field_validator("font_size")
     @classmethod
@@ -97,6 +106,25 @@ class Edition(Strict):
         if not MIN_FONT_PT <= points <= MAX_FONT_PT:
             raise ValueError(f"{value} is outside {MIN_FONT_PT:g}pt to {MAX_FONT_PT:g}pt")
         return value
+
+    @field_validator("bleed")
+    @classmethod
+    def _bleed(cls, value: str) -> str:
+        match = MM.match(value)
+        if not match or float(match[1]) > 10:
+            raise ValueError(f"'{value}' is not a bleed in millimetres from 0mm to 10mm")
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _large_print_size(cls, data: Any) -> Any:
+        """Large print raises a smaller body size to 18pt; 16pt or more is kept."""
+        if isinstance(data, dict) and data.get("large_print") is True:
+            size = data.get("font_size")
+            match = FONT_SIZE.match(str(size))
+            if size is None or (match and float(match[1]) < MIN_LARGE_PRINT_PT):
+                data = {**data, "font_size": f"{LARGE_PRINT_PT:g}pt"}
+        return data
 
     @model_validator(mode="after")
     def _plain_language_size(self) -> Edition:
@@ -110,6 +138,17 @@ class Edition(Strict):
     @property
     def font_points(self) -> float:
         return float(FONT_SIZE.match(self.font_size)[1])  # type: ignore[index]
+
+    @property
+    def page_paper(self) -> str:
+        """The paper each page is laid out on: half size when folded into a booklet."""
+        return FOLDED[self.paper] if self.saddle_stitch else self.paper
+
+    @property
+    def variant(self) -> str:
+        """The part of the output name after the paper: '', '-large-print', '-print-shop'."""
+        return ("-large-print" if self.large_print else "") + (
+            "-print-shop" if self.bleed != "0mm" or self.crop_marks else "")
 
 
 def read_toml(path: Path) -> tuple[dict[str, Any], str]:
@@ -214,8 +253,14 @@ def line_of(text: str, key: str) -> int | None:
 def load_edition(path: Path, overrides: dict[str, Any] | None = None) -> Edition:
     """An edition from its TOML file, with optional field overrides (--set key=value)."""
     data, text = read_toml(path)
-    data = {**data, **(overrides or {}), "name": path.stem, "path": path}
-    return validate(Edition, data, path, text)
+    data = {**data, "name": path.stem, "path": path}
+    edition = validate(Edition, data, path, text)
+    if not overrides:
+        return edition
+    try:
+        return validate(Edition, {**data, **overrides}, path, text)
+    except BookletError as error:  # the file was fine: the command line is to blame
+        raise BookletError(f"--set {error.message}", hint=error.hint) from None
 
 
 def find_editions(editions_dir: Path) -> dict[str, Path]:

@@ -54,6 +54,13 @@ def jailed_fetcher(roots: Iterable[Path]):
     return JailedFetcher()
 
 
+def _full_bleed_box(document, pdf) -> None:
+    """WeasyPrint caps the BleedBox at 10pt outside the TrimBox; a print shop wants all of it."""
+    for item in pdf.objects:
+        if isinstance(item, dict) and item.get("Type") == "/Page" and "BleedBox" in item:
+            item["BleedBox"] = item["MediaBox"]
+
+
 class _Collect(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
@@ -74,7 +81,8 @@ def html_to_pdf(html: str, base_url: str, roots: Iterable[Path], source: Path) -
     logger.propagate = False
     try:
         document = HTML(string=html, base_url=base_url, url_fetcher=jailed_fetcher(roots)).render()
-        data = document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=True)
+        data = document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=True,
+                                  finisher=_full_bleed_box)
     except FatalURLFetchingError as error:
         raise BookletError(str(error.__cause__ or error), source,
                            hint="use a file inside the project folder") from None

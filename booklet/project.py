@@ -14,6 +14,7 @@ from typing import Any
 from booklet.config import Edition, find_editions, load_edition
 from booklet.content import Booklet, find_booklets, load_booklet
 from booklet.errors import BookletError, did_you_mean
+from booklet.impose import impose_saddle_stitch
 from booklet.pdf import Pdf, html_to_pdf
 from booklet.render import FONT_DIR, RenderedEdition, render_edition
 
@@ -67,6 +68,7 @@ class Built:
     rendered: RenderedEdition
     pdf: Pdf
     seconds: float
+    imposed: bytes | None = None  # the saddle-stitch print file, when the edition asks for one
 
 
 @dataclass(frozen=True)
@@ -77,14 +79,26 @@ class Job:
 
     @property
     def stem(self) -> str:
-        return f"{self.booklet.name}-{self.edition.name}-{self.edition.paper}"
+        """The output name: <booklet>-<edition>-<paper>[-large-print][-print-shop]."""
+        edition = self.edition
+        return f"{self.booklet.name}-{edition.name}-{edition.page_paper}{edition.variant}"
 
-    def render(self) -> RenderedEdition:
-        return render_edition(self.booklet, self.edition, self.project.templates_dir)
+    def render(self, edition: Edition | None = None) -> RenderedEdition:
+        return render_edition(self.booklet, edition or self.edition, self.project.templates_dir)
 
     def build(self) -> Built:
         started = time.perf_counter()
         rendered = self.render()
-        pdf = html_to_pdf(rendered.html, self.booklet.root.as_uri() + "/",
-                          [self.project.root, FONT_DIR], self.booklet.root)
-        return Built(rendered, pdf, time.perf_counter() - started)
+        pdf = self._pdf(rendered)
+        imposed = None
+        if self.edition.saddle_stitch:
+            if pdf.pages % 4:  # pad with notes pages, which are useful, to whole sheets
+                notes = self.edition.notes_pages + (-pdf.pages % 4)
+                rendered = self.render(self.edition.model_copy(update={"notes_pages": notes}))
+                pdf = self._pdf(rendered)
+            imposed = impose_saddle_stitch(pdf.data)
+        return Built(rendered, pdf, time.perf_counter() - started, imposed)
+
+    def _pdf(self, rendered: RenderedEdition) -> Pdf:
+        return html_to_pdf(rendered.html, self.booklet.root.as_uri() + "/",
+                           [self.project.root, FONT_DIR], self.booklet.root)

@@ -108,7 +108,7 @@ def render_edition(booklet: Booklet, edition: Edition, templates_dir: Path) -> R
     citations = Citations(booklet.references, numbered=edition.citations == "numbered")
     sections = [render_section(s, edition.audience, booklet.config.audiences, citations)
                 for s in select_sections(booklet, edition)]
-    width, height = PAPER_SIZES[edition.paper]
+    width, height = PAPER_SIZES[edition.page_paper]
     context = {
         "booklet": booklet.config,
         "edition": edition,

@@ -1,0 +1,205 @@
+"""Print production: paper sizes, large print, folded booklets, bleed, typesetting, previews."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import pdfplumber
+import pytest
+from PIL import Image
+from pypdf import PdfReader
+
+from booklet.preview import thumbnail_boxes
+from build import main
+from tests.conftest import REPO
+
+PAPERS = {"letter": (612, 792), "a4": (595.3, 841.9), "a5": (419.5, 595.3),
+          "half-letter": (396, 612)}
+MM = 72 / 25.4
+
+
+def build(project: Path, out: Path, *args: str) -> None:
+    assert main(["--project", str(project), "--out", str(out), "--quiet", *args]) == 0
+
+
+@pytest.mark.parametrize("paper", PAPERS)
+def test_paper_sizes(small_project: Path, tmp_path: Path, paper: str) -> None:
+    build(small_project, tmp_path, "patient", "--paper", paper)
+    reader = PdfReader(tmp_path / f"demo-patient-{paper}.pdf")
+    for page in reader.pages:
+        assert float(page.mediabox.width) == pytest.approx(PAPERS[paper][0], abs=0.6)
+        assert float(page.mediabox.height) == pytest.approx(PAPERS[paper][1], abs=0.6)
+
+
+def char_sizes(path: Path) -> Counter:
+    sizes: Counter = Counter()
+    with pdfplumber.open(path) as pdf:
+        for page in pdf.pages:
+            sizes.update(round(char["size"], 1) for char in page.chars if char["text"].strip())
+    return sizes
+
+
+def test_large_print_has_big_body_and_nothing_under_14pt(ketamine_large_print: Path) -> None:
+    sizes = char_sizes(ketamine_large_print)
+    assert min(sizes) >= 14
+    body = sizes.most_common(1)[0][0]
+    assert body >= 16
+
+
+def test_large_print_respects_a_larger_edition_size_and_floor(small_project: Path,
+                                                             tmp_path: Path, capsys) -> None:
+    build(small_project, tmp_path, "clinician", "--large-print", "--set", "font_size=20pt")
+    sizes = char_sizes(tmp_path / "demo-clinician-letter-large-print.pdf")
+    assert sizes.most_common(1)[0][0] == 20
+    assert main(["--project", str(small_project), "--out", str(tmp_path), "clinician",
+                 "--set", "font_size=7pt"]) == 2
+    assert "error: --set 'font_size': 7pt is outside 8pt to 28pt" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def ketamine_large_print(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("large")
+    build(REPO, out, "patient", "--large-print")
+    return out / "ketamine-patient-letter-large-print.pdf"
+
+
+def test_saddle_stitch_booklet(small_project: Path, tmp_path: Path) -> None:
+    build(small_project, tmp_path, "patient", "--booklet")
+    reading = tmp_path / "demo-patient-half-letter.pdf"
+    imposed = tmp_path / "demo-patient-half-letter-booklet.pdf"
+    pages = PdfReader(reading).pages
+    assert len(pages) % 4 == 0
+    assert float(pages[0].mediabox.width) == pytest.approx(396, abs=0.5)
+    texts = [page.extract_text() for page in pages]
+    assert "My notes and questions" in texts[-2]  # padding is notes pages, not blank ones
+    assert "Getting help now" in texts[-1]  # the back page stays last
+    sides = []
+    with pdfplumber.open(imposed) as pdf:
+        assert len(pdf.pages) == len(pages) // 2
+        for side in pdf.pages:
+            assert (side.width, side.height) == pytest.approx((792, 612), abs=0.5)
+            halves = [side.crop((0, 0, 396, 612)), side.crop((396, 0, 792, 612))]
+            sides.append(",".join(page_marker(half.extract_text() or "") for half in halves))
+    n = len(pages)
+    expected = []
+    for i in range(0, n // 2, 2):
+        expected += [f"{n - i},{i + 1}", f"{i + 2},{n - i - 1}"]
+    assert " ".join(sides) == " ".join(expected)
+
+
+def page_marker(text: str) -> str:
+    """The page number printed in the footer; the cover has none but says its edition."""
+    found = re.search(r"Page (\d+) of \d+", text)
+    if found:
+        return found[1]
+    return "1" if "PATIENT EDITION" in text else "?"
+
+
+def test_print_shop_bleed_crop_marks_and_boxes(small_project: Path, tmp_path: Path) -> None:
+    build(small_project, tmp_path, "clinician", "--print-shop")
+    path = tmp_path / "demo-clinician-letter-print-shop.pdf"
+    for page in PdfReader(path).pages:
+        trim = [float(v) for v in page.trimbox]
+        bleed = [float(v) for v in page.bleedbox]
+        assert trim == pytest.approx([0, 0, 612, 792], abs=0.1)
+        assert [t - b for t, b in zip(trim[:2], bleed[:2], strict=True)] == \
+            pytest.approx([3 * MM, 3 * MM], abs=0.05)
+        assert [b - t for t, b in zip(trim[2:], bleed[2:], strict=True)] == \
+            pytest.approx([3 * MM, 3 * MM], abs=0.05)
+    build(small_project, tmp_path, "clinician", "--print-shop", "--bleed", "6mm")
+    page = PdfReader(path).pages[0]
+    assert float(page.trimbox[0]) - float(page.bleedbox[0]) == pytest.approx(6 * MM, abs=0.05)
+
+
+def test_print_shop_cover_background_reaches_into_the_bleed(small_project: Path,
+                                                            tmp_path: Path) -> None:
+    build(small_project, tmp_path, "clinician", "--print-shop", "--preview")
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(tmp_path / "demo-clinician-letter-print-shop.pdf")
+    image = document[0].render(scale=1).to_pil().convert("RGB")
+    document.close()
+    bleed = round(3 * MM)
+    # 1pt inside the outer edge of the bleed, in the top band: the cover's colour, not white
+    for x in (1, image.width // 2, image.width - 2):
+        red, green, blue = image.getpixel((x, 1))
+        assert (red, green, blue) != (255, 255, 255) and blue > red, (x, red, green, blue)
+    assert image.getpixel((image.width // 2, bleed + 2)) == image.getpixel((image.width // 2, 1))
+
+
+def test_contrast_of_every_colour_pair() -> None:
+    css = (REPO / "templates" / "print.css").read_text()
+    colours = dict(re.findall(r"--([\w-]+):\s*(#[0-9a-f]{6})", css))
+    colours["white"] = "#ffffff"
+    pairs = [("ink", "white"), ("muted", "white"), ("accent", "white"), ("white", "accent"),
+             ("accent", "accent-tint"), ("ink", "accent-tint"), ("danger", "danger-tint"),
+             ("ink", "danger-tint"), ("white", "danger"), ("muted", "accent-tint")]
+    for text, background in pairs:
+        ratio = contrast(colours[text], colours[background])
+        assert ratio >= 4.5, (text, background, ratio)
+
+
+def contrast(first: str, second: str) -> float:
+    def luminance(colour: str) -> float:
+        channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    light, dark = sorted((luminance(first), luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_callouts_carry_a_label_not_only_a_colour(ketamine_build: Path) -> None:
+    from booklet.project import Project
+
+    for job in Project(REPO).jobs([]):
+        html = job.render().html
+        boxes = html.count('<div class="admonition')
+        titles = len(re.findall(r'<p class="admonition-title">[^<]+', html))
+        assert boxes == titles, job.edition.name
+        assert boxes > 0 or job.edition.name != "patient"
+
+
+def stranded_headings(path: Path) -> list[int]:
+    """Pages whose last line of text (above the footer) is a heading: larger than the body."""
+    stranded = []
+    with pdfplumber.open(path) as pdf:
+        body = Counter(round(c["size"], 1) for c in pdf.chars).most_common(1)[0][0]
+        for page in pdf.pages[1:]:
+            if "My notes and questions" in (page.extract_text() or ""):
+                continue  # a heading over ruled lines, by design
+            lines: Counter = Counter()
+            for char in page.chars:
+                if char["text"].strip() and char["size"] >= body * 0.8:  # not header/footer
+                    line = round(char["top"])
+                    lines[line] = max(lines[line], char["size"])
+            if lines and lines[max(lines)] > body * 1.05:
+                stranded.append(page.page_number)
+    return stranded
+
+
+def test_no_heading_is_stranded_at_the_bottom_of_a_page(ketamine_build: Path) -> None:
+    for edition in ("patient", "clinician", "policymaker"):
+        assert stranded_headings(ketamine_build / f"ketamine-{edition}-letter.pdf") == [], edition
+
+
+def test_stranded_heading_detector_finds_one(small_project: Path, tmp_path: Path) -> None:
+    css = small_project / "templates" / "print.css"
+    css.write_text(css.read_text() + "\nh2 { break-after: page !important; }\n")
+    build(small_project, tmp_path, "clinician")
+    assert stranded_headings(tmp_path / "demo-clinician-letter.pdf") != []
+
+
+def test_preview_contact_sheet_has_one_thumbnail_per_page(small_project: Path,
+                                                          tmp_path: Path) -> None:
+    build(small_project, tmp_path, "patient", "--preview")
+    pages = len(PdfReader(tmp_path / "demo-patient-letter.pdf").pages)
+    sheet = Image.open(tmp_path / "demo-patient-letter.png").convert("RGB")
+    boxes = thumbnail_boxes(pages, (612, 792))
+    background = sheet.getpixel((2, 2))
+    for left, top, right, bottom in boxes:
+        region = sheet.crop((left, top, right, bottom))
+        assert region.getextrema() != ((background[0],) * 2,) * 3
+    assert sheet.size[1] >= boxes[-1][3]
