@@ -12,7 +12,6 @@ from typing import Any
 from booklet.config import PAPER_SIZES
 from booklet.errors import BookletError, display_path
 from booklet.output import manifest_entry, prepare_output_dir, update_manifest, write_atomic
-from booklet.preview import contact_sheet
 from booklet.project import Job, Project
 from booklet.render import select_sections
 from booklet.report import Reporter
@@ -149,6 +148,8 @@ def build(jobs: list[Job], args: argparse.Namespace, reporter: Reporter) -> int:
         if args.html:
             write_atomic(out_dir / f"{job.stem}.html", built.rendered.html.encode("utf-8"))
         if args.preview:
+            from booklet.preview import contact_sheet  # pypdfium2: only when asked for
+
             write_atomic(out_dir / f"{job.stem}.png", contact_sheet(built.pdf.data))
         if built.imposed:
             imposed = out_dir / f"{job.stem}-booklet.pdf"

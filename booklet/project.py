@@ -14,7 +14,6 @@ from typing import Any
 from booklet.config import Edition, find_editions, load_edition
 from booklet.content import Booklet, find_booklets, load_booklet
 from booklet.errors import BookletError, did_you_mean
-from booklet.impose import impose_saddle_stitch
 from booklet.pdf import Pdf, html_to_pdf
 from booklet.render import FONT_DIR, RenderedEdition, render_edition
 
@@ -92,6 +91,8 @@ class Job:
         pdf = self._pdf(rendered)
         imposed = None
         if self.edition.saddle_stitch:
+            from booklet.impose import impose_saddle_stitch  # pypdf: only when folding
+
             if pdf.pages % 4:  # pad with notes pages, which are useful, to whole sheets
                 notes = self.edition.notes_pages + (-pdf.pages % 4)
                 rendered = self.render(self.edition.model_copy(update={"notes_pages": notes}))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import fontpkg_atkinson_hyperlegible as body_font
@@ -95,7 +96,10 @@ def render_section(section: Section, audience: str, audiences: list[str],
                            removed)
 
 
+@cache
 def template_environment(templates_dir: Path) -> jinja2.Environment:
+    """One Jinja environment per templates folder, so templates compile once per run
+    (Jinja reloads a template whose file changed)."""
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir),
         autoescape=True,
