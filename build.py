@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tomllib
 from pathlib import Path
 from typing import Any
 
+from booklet.batch import Outcome, parse_shard, run, shard
+from booklet.clinic import find_clinics, load_clinic
 from booklet.config import PAPER_SIZES
 from booklet.errors import BookletError, display_path
 from booklet.output import manifest_entry, prepare_output_dir, update_manifest, write_atomic
@@ -57,6 +60,16 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true",
                         help="with --check: print the report as JSON, for CI")
     parser.add_argument("--quiet", action="store_true", help="print errors and warnings only")
+    clinics = parser.add_argument_group("clinics and batches")
+    clinics.add_argument("--clinic", action="append", default=[], metavar="FOLDER",
+                         help="build the clinic's own copy (its logo, contacts, crisis line, "
+                         "colour): a folder with clinic.toml, e.g. clinics/riverside; "
+                         "repeatable; 'all' for every folder in clinics/")
+    clinics.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                         help="build in N processes (default: the number of cores)")
+    clinics.add_argument("--shard", metavar="I/N",
+                         help="build only the I-th of N equal slices of the (clinic x edition) "
+                         "list, e.g. 2/8 in a CI matrix")
     printing = parser.add_argument_group("printing (each is an edition field set for this run)")
     printing.add_argument("--paper", choices=sorted(PAPER_SIZES),
                           help="paper size for every edition built (default: the edition's)")
@@ -97,13 +110,17 @@ def main(argv: list[str] | None = None) -> int:
 
             return run_checks(project, project.jobs(args.editions, overrides), reporter,
                               strict=args.strict, as_json=args.json)
-        return build(project.jobs(args.editions, overrides), args, reporter)
+        jobs, failed = plan(project, args, overrides, reporter)
+        return build(jobs, failed, args, reporter)
     except BookletError as error:
         reporter.error(str(error))
         return 2
     except KeyboardInterrupt:
         reporter.error("interrupted; finished files were kept and no partial file was written")
         return 130
+    except BrokenPipeError:  # e.g. `build.py --list | head`: the reader has all it wants
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def edition_overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -137,40 +154,106 @@ def list_editions(jobs: list[Job], reporter: Reporter) -> None:
             reporter.result(f"  {section.meta.order:>4}  {section.id:<34} {section.title}")
 
 
-def build(jobs: list[Job], args: argparse.Namespace, reporter: Reporter) -> int:
+def plan(project: Project, args: argparse.Namespace, overrides: dict[str, Any],
+         reporter: Reporter) -> tuple[list[Job], list[str]]:
+    """The jobs to build, and the clinics that could not be loaded (each a one-line error)."""
+    slice_ = parse_shard(args.shard) if args.shard else None
+    jobs = project.jobs(args.editions, overrides)  # editions and content errors stop here
+    failed: list[str] = []
+    if args.clinic:
+        jobs = []
+        for folder in clinic_folders(project, args.clinic):
+            try:
+                clinic = load_clinic(folder)
+                jobs += project.jobs(args.editions, overrides, clinic)
+            except BookletError as error:
+                failed.append(str(error))
+                continue
+            if clinic.colour_note:
+                reporter.warning(f"{display_path(folder / 'clinic.toml')}: {clinic.colour_note}")
+    return (shard(jobs, *slice_) if slice_ else jobs), failed
+
+
+def clinic_folders(project: Project, values: list[str]) -> list[Path]:
+    folders: list[Path] = []
+    for value in values:
+        if value == "all":
+            folders += find_clinics(project.clinics_dir)
+        else:
+            folders.append(Path(value))
+    return list(dict.fromkeys(folders))
+
+
+def build(jobs: list[Job], failed: list[str], args: argparse.Namespace,
+          reporter: Reporter) -> int:
+    """Builds every job, then writes. A single build writes nothing if any edition fails; a
+    clinic batch writes every copy that built and reports the rest."""
     out_dir = Path(args.out)
     prepare_output_dir(out_dir)
-    entries = []
-    for job in jobs:
-        built = job.build()
-        path = out_dir / f"{job.stem}.pdf"
-        write_atomic(path, built.pdf.data)
-        if args.html:
-            write_atomic(out_dir / f"{job.stem}.html", built.rendered.html.encode("utf-8"))
-        if args.preview:
-            from booklet.preview import contact_sheet  # pypdfium2: only when asked for
-
-            write_atomic(out_dir / f"{job.stem}.png", contact_sheet(built.pdf.data))
-        if built.imposed:
-            imposed = out_dir / f"{job.stem}-booklet.pdf"
-            write_atomic(imposed, built.imposed)
-            entries.append(manifest_entry(imposed, built.imposed, booklet=job.booklet.name,
-                                          edition=job.edition.name, audience=job.edition.audience,
-                                          paper=job.edition.paper, imposed="saddle-stitch",
-                                          pages=built.pdf.pages // 2))
-        entries.append(manifest_entry(path, built.pdf.data, booklet=job.booklet.name,
-                                      edition=job.edition.name, audience=job.edition.audience,
-                                      paper=job.edition.page_paper, pages=built.pdf.pages))
-        for section in built.rendered.sections:
-            if section.removed:
-                reporter.warning(f"{display_path(section.path)}: raw HTML removed for safety: "
-                                 + ", ".join(section.removed))
-        for warning in built.pdf.warnings:
-            reporter.warning(f"{job.edition.name}: {warning}")
-        reporter.info(f"{job.edition.name:<14} {built.pdf.pages:>3} pages  "
-                      f"{built.seconds:5.1f} s  {display_path(path)}")
+    batch = bool(args.clinic) and len(jobs) + len(failed) > 1
+    outcomes: list[Outcome] = []
+    with reporter.progress(len(jobs), enabled=batch) as advance:
+        for outcome in run(jobs, args.jobs, keep_html=args.html):
+            outcomes.append(outcome)
+            advance(jobs[outcome.index].label)
+    outcomes.sort(key=lambda outcome: outcome.index)
+    errors = list(dict.fromkeys(failed + [o.error for o in outcomes if o.error]))
+    for error in errors:  # the same content mistake breaks every copy: say it once
+        reporter.error(error)
+    if errors and not batch:
+        return 2
+    entries, rows = [], []
+    for outcome in outcomes:
+        job = jobs[outcome.index]
+        path = None if outcome.error else out_dir / f"{job.stem}.pdf"
+        if path:
+            entries += write_outputs(job, outcome, path, args)
+            for warning in outcome.warnings:
+                reporter.warning(f"{job.edition.name}: {warning}")
+            if not batch:
+                reporter.info(f"{job.label:<14} {outcome.pages:>3} pages  "
+                              f"{outcome.seconds:5.1f} s  {display_path(path)}")
+        rows.append((job, outcome, path))
     update_manifest(out_dir, entries)
-    return 0
+    if batch:
+        summarise(rows, len(failed), reporter)
+    return 2 if errors else 0
+
+
+def write_outputs(job: Job, outcome: Outcome, path: Path,
+                  args: argparse.Namespace) -> list[dict[str, object]]:
+    """Writes one job's files; returns their manifest entries."""
+    fields = {"booklet": job.booklet.name, "edition": job.edition.name,
+              "audience": job.edition.audience,
+              **({"clinic": job.clinic.id} if job.clinic else {})}
+    write_atomic(path, outcome.pdf)
+    entries = [manifest_entry(path, outcome.pdf, **fields, paper=job.edition.page_paper,
+                              pages=outcome.pages)]
+    if args.html:
+        write_atomic(path.with_suffix(".html"), outcome.html.encode("utf-8"))
+    if args.preview:
+        from booklet.preview import contact_sheet  # pypdfium2: only when asked for
+
+        write_atomic(path.with_suffix(".png"), contact_sheet(outcome.pdf))
+    if outcome.imposed:
+        imposed = path.with_name(f"{job.stem}-booklet.pdf")
+        write_atomic(imposed, outcome.imposed)
+        entries.append(manifest_entry(imposed, outcome.imposed, **fields, paper=job.edition.paper,
+                                      imposed="saddle-stitch", pages=outcome.pages // 2))
+    return entries
+
+
+def summarise(rows: list[tuple[Job, Outcome, Path | None]], unloaded: int,
+              reporter: Reporter) -> None:
+    failed = unloaded + sum(1 for _, outcome, _ in rows if outcome.error)
+    reporter.result(f"{'edition':<14} {'clinic':<20} {'pages':>5} {'seconds':>7}  result")
+    for job, outcome, path in sorted(rows, key=lambda row: row[0].stem):
+        clinic = job.clinic.id if job.clinic else "-"
+        result = display_path(path) if path else "FAILED: " + outcome.error
+        reporter.result(f"{job.edition.name:<14} {clinic:<20} {outcome.pages:>5} "
+                        f"{outcome.seconds:>7.1f}  {result}")
+    reporter.result(f"{len(rows) - failed + unloaded} built, {failed} failed"
+                    + (f" ({unloaded} clinic profile(s) could not be read)" if unloaded else ""))
 
 
 if __name__ == "__main__":

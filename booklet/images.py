@@ -14,7 +14,7 @@ from booklet.errors import BookletError
 from booklet.extensions import SourceFile
 
 MAX_IMAGE_BYTES = 5_000_000
-RASTER_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
+IMAGE_FORMATS = ("PNG", "JPEG", "GIF", "WebP", "SVG")
 
 
 class _Images(HTMLParser):
@@ -48,7 +48,7 @@ def check_images(html: str, source: SourceFile) -> None:
 
 
 def resolve_image(reference: str, base: Path, allowed: list[Path], blame: Path,
-                  line: int | None) -> Path:
+                  line: int | None, formats: tuple[str, ...] = IMAGE_FORMATS) -> Path:
     """The file an image reference points to, refusing URLs and anything outside `allowed`."""
     parts = urlsplit(reference)
     if parts.scheme or parts.netloc or reference.startswith("/"):
@@ -58,11 +58,12 @@ def resolve_image(reference: str, base: Path, allowed: list[Path], blame: Path,
     if not any(path.is_relative_to(root.resolve()) for root in allowed):
         raise BookletError(f"image '{reference}' is outside the project", blame, line,
                            "copy the image into the folder and link it by name")
-    check_image(path, blame, line, reference)
+    check_image(path, blame, line, reference, formats)
     return path
 
 
-def check_image(path: Path, blame: Path, line: int | None, shown: str) -> None:
+def check_image(path: Path, blame: Path, line: int | None, shown: str,
+                formats: tuple[str, ...] = IMAGE_FORMATS) -> None:
     if not path.is_file():
         raise BookletError(f"image '{shown}' not found", blame, line,
                            "check the file name and that the image is in the folder")
@@ -71,7 +72,7 @@ def check_image(path: Path, blame: Path, line: int | None, shown: str) -> None:
         raise BookletError(f"image '{shown}' is {size / 1e6:.1f} MB; the limit is "
                            f"{MAX_IMAGE_BYTES / 1e6:.0f} MB", blame, line,
                            "make it smaller (a 300 dpi PNG or JPEG is plenty for print)")
-    if path.suffix.lower() == ".svg":
+    if path.suffix.lower() == ".svg" and "SVG" in formats:
         if not _is_svg(path):
             raise BookletError(f"image '{shown}' is not a valid SVG file", blame, line,
                                "export it again as SVG, or use PNG")
@@ -82,9 +83,10 @@ def check_image(path: Path, blame: Path, line: int | None, shown: str) -> None:
             image.verify()
     except (UnidentifiedImageError, OSError, SyntaxError):
         kind = None
-    if kind not in RASTER_FORMATS:
-        raise BookletError(f"image '{shown}' is not a PNG, JPEG, GIF, WebP or SVG image",
-                           blame, line, "export it again as PNG")
+    if kind is None or kind.upper() not in {name.upper() for name in formats}:
+        names = ", ".join(formats[:-1]) + f" or {formats[-1]}" if len(formats) > 1 else formats[0]
+        raise BookletError(f"image '{shown}' is not a {names} image", blame, line,
+                           "export it again as PNG")
 
 
 def _is_svg(path: Path) -> bool:

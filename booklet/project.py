@@ -11,6 +11,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from booklet.clinic import Clinic
 from booklet.config import Edition, find_editions, load_edition
 from booklet.content import Booklet, find_booklets, load_booklet
 from booklet.errors import BookletError, did_you_mean
@@ -34,6 +35,10 @@ class Project:
     def templates_dir(self) -> Path:
         return self.root / "templates"
 
+    @property
+    def clinics_dir(self) -> Path:
+        return self.root / "clinics"
+
     @cached_property
     def booklets(self) -> list[Booklet]:
         return [load_booklet(path) for path in find_booklets(self.content_dir)]
@@ -55,11 +60,15 @@ class Project:
                                self.editions_dir, hint="add editions/<name>.toml")
         return [load_edition(self.edition_files[name], overrides) for name in chosen]
 
-    def jobs(self, names: list[str], overrides: dict[str, Any] | None = None) -> list[Job]:
-        """Every (booklet, edition) pair to build, in a stable order."""
+    def jobs(self, names: list[str], overrides: dict[str, Any] | None = None,
+             clinic: Clinic | None = None) -> list[Job]:
+        """Every (booklet, edition) pair to build, in a stable order; a clinic's default paper
+        comes before the command line's settings."""
+        if clinic and clinic.paper:
+            overrides = {"paper": clinic.paper, **(overrides or {})}
         editions = self.editions(names, overrides)
-        return [Job(self, booklet, edition) for booklet in self.booklets for edition in editions
-                if edition.booklet in (None, booklet.name)]
+        return [Job(self, booklet, edition, clinic) for booklet in self.booklets
+                for edition in editions if edition.booklet in (None, booklet.name)]
 
 
 @dataclass(frozen=True)
@@ -75,15 +84,22 @@ class Job:
     project: Project
     booklet: Booklet
     edition: Edition
+    clinic: Clinic | None = None
 
     @property
     def stem(self) -> str:
-        """The output name: <booklet>-<edition>-<paper>[-large-print][-print-shop]."""
+        """The output name: <booklet>-<edition>[-<clinic>]-<paper>[-large-print][-print-shop]."""
         edition = self.edition
-        return f"{self.booklet.name}-{edition.name}-{edition.page_paper}{edition.variant}"
+        clinic = f"-{self.clinic.id}" if self.clinic else ""
+        return f"{self.booklet.name}-{edition.name}{clinic}-{edition.page_paper}{edition.variant}"
+
+    @property
+    def label(self) -> str:
+        return self.edition.name + (f" {self.clinic.id}" if self.clinic else "")
 
     def render(self, edition: Edition | None = None) -> RenderedEdition:
-        return render_edition(self.booklet, edition or self.edition, self.project.templates_dir)
+        return render_edition(self.booklet, edition or self.edition, self.project.templates_dir,
+                              self.clinic)
 
     def build(self) -> Built:
         started = time.perf_counter()
@@ -101,5 +117,8 @@ class Job:
         return Built(rendered, pdf, time.perf_counter() - started, imposed)
 
     def _pdf(self, rendered: RenderedEdition) -> Pdf:
-        return html_to_pdf(rendered.html, self.booklet.root.as_uri() + "/",
-                           [self.project.root, FONT_DIR], self.booklet.root)
+        roots = [self.project.root, FONT_DIR]
+        if self.clinic and self.clinic.folder:
+            roots.append(self.clinic.folder)
+        return html_to_pdf(rendered.html, self.booklet.root.as_uri() + "/", roots,
+                           self.booklet.root)

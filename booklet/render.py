@@ -10,6 +10,7 @@ import fontpkg_atkinson_hyperlegible as body_font
 import jinja2
 from markdown import Markdown
 
+from booklet.clinic import Clinic
 from booklet.config import PAPER_SIZES, Edition, line_of, read_text
 from booklet.content import Booklet, Section
 from booklet.errors import BookletError, did_you_mean
@@ -108,7 +109,8 @@ def template_environment(templates_dir: Path) -> jinja2.Environment:
     )
 
 
-def render_edition(booklet: Booklet, edition: Edition, templates_dir: Path) -> RenderedEdition:
+def render_edition(booklet: Booklet, edition: Edition, templates_dir: Path,
+                   clinic: Clinic | None = None) -> RenderedEdition:
     citations = Citations(booklet.references, numbered=edition.citations == "numbered")
     sections = [render_section(s, edition.audience, booklet.config.audiences, citations)
                 for s in select_sections(booklet, edition)]
@@ -118,6 +120,11 @@ def render_edition(booklet: Booklet, edition: Edition, templates_dir: Path) -> R
         "edition": edition,
         "sections": sections,
         "references": citations.cited,
+        "clinic": clinic,
+        "crisis_lines": ([clinic.crisis_line] if clinic and clinic.crisis_line else [])
+        + booklet.config.crisis_lines,
+        "qr_code": qr_code(clinic.website) if clinic and clinic.website and clinic.qr_code
+        else None,
         "page_width": f"{width}mm",
         "page_height": f"{height}mm",
         "fonts": [
@@ -128,6 +135,13 @@ def render_edition(booklet: Booklet, edition: Edition, templates_dir: Path) -> R
     }
     html = render_template(templates_dir, "base.html", context)
     return RenderedEdition(booklet, edition, sections, citations.cited, html)
+
+
+def qr_code(url: str) -> str:
+    """A QR code of `url` as a PNG data: URL (made locally by segno; no network)."""
+    import segno  # only clinics with a website need it
+
+    return segno.make(url, error="m").png_data_uri(scale=6, border=2)
 
 
 def render_template(templates_dir: Path, name: str, context: dict) -> str:

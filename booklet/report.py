@@ -6,7 +6,9 @@ Each message is one line, never wrapped, so it can be read by people and by CI l
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Callable, Iterator
 from typing import TextIO
 
 
@@ -30,3 +32,26 @@ class Reporter:
 
     def error(self, text: str) -> None:
         print(f"error: {text}", file=self.err, flush=True)
+
+    @contextlib.contextmanager
+    def progress(self, total: int, enabled: bool) -> Iterator[Callable[[str], None]]:
+        """Call the given function with each finished item's name: a progress bar for batches
+        on a terminal, a plain '[n/total] name' line otherwise."""
+        done = 0
+        if not enabled or self.quiet:
+            yield lambda name: None
+            return
+        if self.err.isatty():
+            from rich.progress import Progress  # only for people watching a terminal
+
+            with Progress(transient=True) as bar:
+                task = bar.add_task("building", total=total)
+                yield lambda name: bar.update(task, advance=1, description=name)
+            return
+
+        def advance(name: str) -> None:
+            nonlocal done
+            done += 1
+            print(f"[{done}/{total}] {name}", file=self.out, flush=True)
+
+        yield advance

@@ -164,5 +164,6 @@ def test_command_line_error_has_no_traceback(tmp_path: Path) -> None:
                             capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr == ("error: unknown edition 'nosuch'; valid choices: clinician, "
-                             "patient, policymaker (python build.py --list shows them)\n")
+                             "patient, policymaker, quick-guide "
+                             "(python build.py --list shows them)\n")
     assert result.stdout == ""
