@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import mimetypes
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -70,17 +72,46 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def html_to_pdf(html: str, base_url: str, roots: Iterable[Path], source: Path) -> Pdf:
+@cache
+def font_configuration():
+    """One font configuration per process: each @font-face font is loaded once."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    atexit.register(_release_fonts)  # its temporary font folder goes while Python still runs
+    return FontConfiguration()
+
+
+def _release_fonts() -> None:
+    stylesheet.cache_clear()
+    font_configuration.cache_clear()
+
+
+@cache
+def stylesheet(text: str, base_url: str, roots: tuple[Path, ...]):
+    """A parsed stylesheet, kept for the run: clinic copies of an edition share their CSS, so
+    its selectors are compiled once, not once per copy."""
+    from weasyprint import CSS
+
+    return CSS(string=text, base_url=base_url, url_fetcher=jailed_fetcher(roots),
+               font_config=font_configuration())
+
+
+def html_to_pdf(html: str, stylesheets: Iterable[str], base_url: str, roots: Iterable[Path],
+                source: Path) -> Pdf:
     """Lays out and writes the PDF; `source` names the file blamed for a refused resource."""
     from weasyprint import HTML
     from weasyprint.urls import FatalURLFetchingError
+
+    roots = tuple(roots)
 
     logger = logging.getLogger("weasyprint")
     collect = _Collect()
     logger.addHandler(collect)
     logger.propagate = False
     try:
-        document = HTML(string=html, base_url=base_url, url_fetcher=jailed_fetcher(roots)).render()
+        css = [stylesheet(text, base_url, roots) for text in stylesheets]
+        document = HTML(string=html, base_url=base_url, url_fetcher=jailed_fetcher(roots)).render(
+            stylesheets=css, font_config=font_configuration())
         data = document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=True,
                                   finisher=_full_bleed_box)
     except FatalURLFetchingError as error:

@@ -104,7 +104,7 @@ class Job:
     def build(self) -> Built:
         started = time.perf_counter()
         rendered = self.render()
-        pdf = self._pdf(rendered)
+        pdf = self.to_pdf(rendered)
         imposed = None
         if self.edition.saddle_stitch:
             from booklet.impose import impose_saddle_stitch  # pypdf: only when folding
@@ -112,13 +112,34 @@ class Job:
             if pdf.pages % 4:  # pad with notes pages, which are useful, to whole sheets
                 notes = self.edition.notes_pages + (-pdf.pages % 4)
                 rendered = self.render(self.edition.model_copy(update={"notes_pages": notes}))
-                pdf = self._pdf(rendered)
+                pdf = self.to_pdf(rendered)
             imposed = impose_saddle_stitch(pdf.data)
         return Built(rendered, pdf, time.perf_counter() - started, imposed)
 
-    def _pdf(self, rendered: RenderedEdition) -> Pdf:
+    @property
+    def layout_key(self) -> tuple | None:
+        """Clinic copies with the same key have the same pages between cover and back page."""
+        if not self.clinic or self.edition.saddle_stitch:
+            return None  # padding to whole sheets depends on the back page
+        return (self.booklet.name, self.edition.model_dump_json(), self.clinic.accent)
+
+    def build_reusing(self, body: bytes, pages: int) -> Built:
+        """This clinic's copy from another clinic's copy with the same layout key: only the
+        cover and back page are laid out; raises CannotSplice when that cannot work."""
+        from booklet.splice import splice_clinic_pages  # pikepdf: only for clinic batches
+
+        started = time.perf_counter()
+        rendered = render_edition(self.booklet, self.edition, self.project.templates_dir,
+                                  self.clinic, last_page=pages)
+        clinic_pages = self.to_pdf(rendered)
+        data = splice_clinic_pages(body, clinic_pages.data)
+        return Built(rendered, Pdf(data, pages, clinic_pages.warnings),
+                     time.perf_counter() - started)
+
+    def to_pdf(self, rendered: RenderedEdition) -> Pdf:
+        """Lays out rendered HTML, loading only from the project, the font and the clinic."""
         roots = [self.project.root, FONT_DIR]
         if self.clinic and self.clinic.folder:
             roots.append(self.clinic.folder)
-        return html_to_pdf(rendered.html, self.booklet.root.as_uri() + "/", roots,
-                           self.booklet.root)
+        return html_to_pdf(rendered.html, rendered.stylesheets, self.booklet.root.as_uri() + "/",
+                           roots, self.booklet.root)

@@ -46,7 +46,14 @@ class RenderedEdition:
     edition: Edition
     sections: list[RenderedSection]
     references: list[Reference]
-    html: str
+    html: str  # the document, without its stylesheets
+    stylesheets: tuple[str, ...]  # print.css, then the edition's own rules
+
+    @property
+    def standalone_html(self) -> str:
+        """The HTML with its stylesheets inside, as written by --html for debugging CSS."""
+        styles = "".join(f"<style>\n{css}</style>\n" for css in self.stylesheets)
+        return self.html.replace("</head>", styles + "</head>", 1)
 
 
 def select_sections(booklet: Booklet, edition: Edition) -> list[Section]:
@@ -103,17 +110,21 @@ def template_environment(templates_dir: Path) -> jinja2.Environment:
     (Jinja reloads a template whose file changed)."""
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir),
-        autoescape=True,
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=True,
+                                            disabled_extensions=("css",)),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
 
 
 def render_edition(booklet: Booklet, edition: Edition, templates_dir: Path,
-                   clinic: Clinic | None = None) -> RenderedEdition:
+                   clinic: Clinic | None = None, last_page: int | None = None) -> RenderedEdition:
+    """The edition's HTML; with `last_page`, only its cover and back page (page `last_page`),
+    for splicing a clinic's pages into a copy laid out once (see booklet/splice.py)."""
     citations = Citations(booklet.references, numbered=edition.citations == "numbered")
-    sections = [render_section(s, edition.audience, booklet.config.audiences, citations)
-                for s in select_sections(booklet, edition)]
+    sections = [] if last_page else [
+        render_section(s, edition.audience, booklet.config.audiences, citations)
+        for s in select_sections(booklet, edition)]
     width, height = PAPER_SIZES[edition.page_paper]
     context = {
         "booklet": booklet.config,
@@ -131,12 +142,15 @@ def render_edition(booklet: Booklet, edition: Edition, templates_dir: Path,
             {"weight": w, "style": s, "url": (FONT_DIR / name).as_uri()}
             for (w, s), name in FONT_FILES.items()
         ],
-        "stylesheet": (templates_dir / "print.css").as_uri(),
+        "last_page": last_page,
     }
     html = render_template(templates_dir, "base.html", context)
-    return RenderedEdition(booklet, edition, sections, citations.cited, html)
+    stylesheets = (read_text(templates_dir / "print.css"),
+                   render_template(templates_dir, "edition.css", context))
+    return RenderedEdition(booklet, edition, sections, citations.cited, html, stylesheets)
 
 
+@cache
 def qr_code(url: str) -> str:
     """A QR code of `url` as a PNG data: URL (made locally by segno; no network)."""
     import segno  # only clinics with a website need it

@@ -72,3 +72,31 @@ def alt_texts(path: Path) -> list[tuple[str, str]]:
 
     walk(PdfReader(path).trailer["/Root"]["/StructTreeRoot"])
     return found
+
+
+def structure_types(path: Path) -> list[str]:
+    """The structure tree's element types in document order (the shape of the tags)."""
+    found: list[str] = []
+
+    def walk(node) -> None:
+        node = node.get_object() if hasattr(node, "get_object") else node
+        if isinstance(node, dict):
+            if "/S" in node:
+                found.append(str(node["/S"]))
+            if "/K" in node:
+                walk(node["/K"])
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    walk(PdfReader(path).trailer["/Root"]["/StructTreeRoot"])
+    return found
+
+
+def all_stream_text(path: Path) -> bytes:
+    """Every stream in the file, decompressed: what a determined reader could dig out."""
+    import pikepdf
+
+    with pikepdf.open(path) as pdf:
+        return b"".join(obj.read_bytes() for obj in pdf.objects
+                        if isinstance(obj, pikepdf.Stream))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pdfplumber
@@ -15,7 +16,14 @@ from booklet.batch import shard
 from booklet.clinic import contrast
 from build import main
 from tests.conftest import PNG, REPO, SMALL_PROJECT, make_project
-from tests.pdfread import alt_texts, page_texts
+from tests.pdfread import (
+    all_stream_text,
+    alt_texts,
+    outline,
+    page_texts,
+    structure_types,
+    toc_entries,
+)
 
 RIVERSIDE = "demo-patient-riverside-letter.pdf"
 
@@ -185,3 +193,36 @@ def test_custom_edition_needs_no_code(tmp_path: Path) -> None:
     text = " ".join(" ".join(page_texts(out / "ketamine-quick-guide-letter.pdf")).split())
     assert "Quick guide" in text and "Questions to ask your care team" in text
     assert "Contents" not in text and "Who should not have it" not in text
+
+
+def test_copies_sharing_a_layout_are_spliced_yet_identical_to_full_builds(
+        clinic_project: Path, tmp_path: Path) -> None:
+    riverside = (clinic_project / "clinics/riverside/clinic.toml").read_text()
+    for number in (2, 3):
+        folder = clinic_project / "clinics" / f"branch{number}"
+        shutil.copytree(clinic_project / "clinics/riverside", folder)
+        (folder / "clinic.toml").write_text(
+            riverside.replace("Riverside Community Clinic", f"Branch {number} Clinic")
+            .replace("010-2000", f"010-200{number}"))
+    batch = tmp_path / "batch"
+    assert main(["--project", str(clinic_project), "--out", str(batch), "--quiet", "patient",
+                 "--clinic", "all", "--jobs", "1"]) == 0
+    for name in ("branch2", "branch3", "riverside"):
+        single = tmp_path / name
+        assert main(["--project", str(clinic_project), "--out", str(single), "--quiet",
+                     "patient", "--clinic", str(clinic_project / "clinics" / name)]) == 0
+        fast = batch / f"demo-patient-{name}-letter.pdf"
+        full = single / f"demo-patient-{name}-letter.pdf"
+        assert page_texts(fast) == page_texts(full)
+        assert outline(fast) == outline(full)
+        assert toc_entries(fast) == toc_entries(full)
+        assert structure_types(fast) == structure_types(full)
+        assert alt_texts(fast) == alt_texts(full)
+        assert PdfReader(fast).metadata == PdfReader(full).metadata
+        assert PdfReader(fast).trailer["/Root"]["/Lang"] == "en-GB"
+        assert subprocess.run(["qpdf", "--check", str(fast)], capture_output=True).returncode == 0
+    # no stream of a spliced copy (its XMP metadata included) names the copy it was made
+    # from; page text is glyph-encoded, and is compared above
+    branch3 = all_stream_text(batch / "demo-patient-branch3-letter.pdf")
+    assert b"Branch 3" in branch3
+    assert b"Branch 2" not in branch3 and b"Riverside Community" not in branch3

@@ -10,9 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from booklet.errors import BookletError
-from booklet.pdf import html_to_pdf
 from booklet.project import Project
-from booklet.render import FONT_DIR
 from tests.conftest import SMALL_PROJECT, make_project
 
 PROJECT = make_project(Path(tempfile.mkdtemp(prefix="booklet-fuzz-")) / "p", SMALL_PROJECT)
@@ -64,8 +62,7 @@ def render_all(project: Project, pdf: bool = False) -> None:
     for job in project.jobs([]):
         rendered = job.render()
         if pdf:
-            html_to_pdf(rendered.html, job.booklet.root.as_uri() + "/",
-                        [project.root, FONT_DIR], job.booklet.root)
+            job.to_pdf(rendered)
 
 
 def expect_only_booklet_errors(project: Project, pdf: bool = False) -> None:
