@@ -43,6 +43,8 @@ def splice_clinic_pages(body: bytes, clinic_pages: bytes) -> bytes:
                 if top.objgen in listed:  # WeasyPrint leaves margin-box elements unlisted
                     new_kids.append(copy)
             old = {kid.objgen for kid in _kids_on_page(document, page.obj)}
+            if len(old) != len(new_kids):  # e.g. the other clinic's back ran over two pages
+                raise CannotSplice("the pages to replace do not hold the same sections")
             kids = list(document.K)
             position = next(i for i, kid in enumerate(kids) if kid.objgen in old)
             kept = [kid for kid in kids if kid.objgen not in old]

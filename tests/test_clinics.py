@@ -226,3 +226,25 @@ def test_copies_sharing_a_layout_are_spliced_yet_identical_to_full_builds(
     branch3 = all_stream_text(batch / "demo-patient-branch3-letter.pdf")
     assert b"Branch 3" in branch3
     assert b"Branch 2" not in branch3 and b"Riverside Community" not in branch3
+
+
+def test_a_copy_whose_back_page_runs_over_is_built_in_full(clinic_project: Path,
+                                                          tmp_path: Path) -> None:
+    """The first copy of a layout has a long note, so its care team panel fills a page of its
+    own: the next clinic's copy cannot reuse those pages and must not show that clinic."""
+    riverside = (clinic_project / "clinics/riverside/clinic.toml").read_text()
+    long_note = "Please call us about anything in this booklet. " * 40
+    (clinic_project / "clinics/riverside/clinic.toml").write_text(riverside.replace(
+        'care_team_note = "', f'care_team_note = "{long_note}'))
+    follower = clinic_project / "clinics" / "zeta"
+    shutil.copytree(REPO / "clinics/riverside", follower)
+    (follower / "clinic.toml").write_text(riverside.replace("Riverside Community Clinic",
+                                                            "Zeta Clinic"))
+    batch = tmp_path / "batch"
+    assert main(["--project", str(clinic_project), "--out", str(batch), "--quiet", "patient",
+                 "--clinic", str(clinic_project / "clinics/riverside"),
+                 "--clinic", str(follower), "--jobs", "1"]) == 0
+    zeta = " ".join(page_texts(batch / "demo-patient-zeta-letter.pdf"))
+    assert "Zeta Clinic" in zeta and "Riverside Community Clinic" not in zeta
+    assert len(PdfReader(batch / "demo-patient-riverside-letter.pdf").pages) == \
+        len(PdfReader(batch / "demo-patient-zeta-letter.pdf").pages) + 1

@@ -73,8 +73,10 @@ def test_saddle_stitch_booklet(small_project: Path, tmp_path: Path) -> None:
     assert len(pages) % 4 == 0
     assert float(pages[0].mediabox.width) == pytest.approx(396, abs=0.5)
     texts = [page.extract_text() for page in pages]
-    assert "My notes and questions" in texts[-2]  # padding is notes pages, not blank ones
-    assert "Getting help now" in texts[-1]  # the back page stays last
+    assert "My notes and questions" in texts[-3]  # padding is notes pages, not blank ones
+    assert all(len(text.splitlines()) > 2 for text in texts)  # no empty page
+    assert "Your care team" in texts[-2]
+    assert "Getting help now" in texts[-1] and "Not medical advice" in texts[-1]
     sides = []
     with pdfplumber.open(imposed) as pdf:
         assert len(pdf.pages) == len(pages) // 2
