@@ -55,34 +55,15 @@ def font_names(path: Path) -> set[str]:
     return names
 
 
-def alt_texts(path: Path) -> list[tuple[str, str]]:
-    """(structure type, alt text) for every tagged element that carries alt text."""
-    found: list[tuple[str, str]] = []
-
-    def walk(node) -> None:
-        node = node.get_object() if hasattr(node, "get_object") else node
-        if isinstance(node, dict):
-            if "/Alt" in node:
-                found.append((str(node.get("/S")), str(node["/Alt"])))
-            if "/K" in node:
-                walk(node["/K"])
-        elif isinstance(node, list):
-            for child in node:
-                walk(child)
-
-    walk(PdfReader(path).trailer["/Root"]["/StructTreeRoot"])
-    return found
-
-
-def structure_types(path: Path) -> list[str]:
-    """The structure tree's element types in document order (the shape of the tags)."""
-    found: list[str] = []
+def structure_elements(path: Path) -> list[dict]:
+    """Every element of the structure tree (the tags), in document order."""
+    found: list[dict] = []
 
     def walk(node) -> None:
         node = node.get_object() if hasattr(node, "get_object") else node
         if isinstance(node, dict):
             if "/S" in node:
-                found.append(str(node["/S"]))
+                found.append(node)
             if "/K" in node:
                 walk(node["/K"])
         elif isinstance(node, list):
@@ -91,6 +72,16 @@ def structure_types(path: Path) -> list[str]:
 
     walk(PdfReader(path).trailer["/Root"]["/StructTreeRoot"])
     return found
+
+
+def alt_texts(path: Path) -> list[tuple[str, str]]:
+    """(structure type, alt text) for every tagged element that carries alt text."""
+    return [(str(e["/S"]), str(e["/Alt"])) for e in structure_elements(path) if "/Alt" in e]
+
+
+def structure_types(path: Path) -> list[str]:
+    """The structure tree's element types in document order (the shape of the tags)."""
+    return [str(element["/S"]) for element in structure_elements(path)]
 
 
 def all_stream_text(path: Path) -> bytes:
