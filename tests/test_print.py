@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
+from booklet.clinic import contrast
 from booklet.preview import thumbnail_boxes
 from build import main
 from tests.conftest import REPO
@@ -141,16 +142,6 @@ def test_contrast_of_every_colour_pair() -> None:
     for text, background in pairs:
         ratio = contrast(colours[text], colours[background])
         assert ratio >= 4.5, (text, background, ratio)
-
-
-def contrast(first: str, second: str) -> float:
-    def luminance(colour: str) -> float:
-        channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
-        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-    light, dark = sorted((luminance(first), luminance(second)), reverse=True)
-    return (light + 0.05) / (dark + 0.05)
 
 
 def test_callouts_carry_a_label_not_only_a_colour(ketamine_build: Path) -> None:
