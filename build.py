@@ -246,14 +246,14 @@ def write_outputs(job: Job, outcome: Outcome, path: Path,
 def summarise(rows: list[tuple[Job, Outcome, Path | None]], unloaded: int,
               reporter: Reporter) -> None:
     failed = unloaded + sum(1 for _, outcome, _ in rows if outcome.error)
-    reporter.result(f"{'edition':<14} {'clinic':<20} {'pages':>5} {'seconds':>7}  result")
+    reporter.info(f"{'edition':<14} {'clinic':<20} {'pages':>5} {'seconds':>7}  result")
     for job, outcome, path in sorted(rows, key=lambda row: row[0].stem):
         clinic = job.clinic.id if job.clinic else "-"
         result = display_path(path) if path else "FAILED: " + outcome.error
-        reporter.result(f"{job.edition.name:<14} {clinic:<20} {outcome.pages:>5} "
-                        f"{outcome.seconds:>7.1f}  {result}")
-    reporter.result(f"{len(rows) - failed + unloaded} built, {failed} failed"
-                    + (f" ({unloaded} clinic profile(s) could not be read)" if unloaded else ""))
+        reporter.info(f"{job.edition.name:<14} {clinic:<20} {outcome.pages:>5} "
+                      f"{outcome.seconds:>7.1f}  {result}")
+    reporter.info(f"{len(rows) - failed + unloaded} built, {failed} failed"
+                  + (f" ({unloaded} clinic profile(s) could not be read)" if unloaded else ""))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import signal
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -78,13 +79,18 @@ def run(jobs: list[Job], processes: int, keep_html: bool = False,
     yield from _map(build_one, second_round, processes)
 
 
+def _leave_interrupts_to_parent() -> None:
+    """Workers ignore Ctrl-C: the parent stops the pool and reports it once, on one line."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _map(function, tasks: list, processes: int) -> Iterator[Outcome]:
     if processes <= 1 or len(tasks) <= 1:
         yield from map(function, tasks)
         return
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    with context.Pool(min(processes, len(tasks))) as pool:
+    with context.Pool(min(processes, len(tasks)), initializer=_leave_interrupts_to_parent) as pool:
         yield from pool.imap_unordered(function, tasks)
 
 
