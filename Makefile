@@ -22,6 +22,7 @@ build: $(VENV)/.installed
 	$(PY) build.py
 
 test: $(VENV)/.installed test-tools
+	$(PY) -m ruff check --quiet .
 	$(PY) -m pytest -q
 
 check: $(VENV)/.installed
