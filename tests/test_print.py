@@ -196,3 +196,34 @@ def test_preview_contact_sheet_has_one_thumbnail_per_page(small_project: Path,
         region = sheet.crop((left, top, right, bottom))
         assert region.getextrema() != ((background[0],) * 2,) * 3
     assert sheet.size[1] >= boxes[-1][3]
+
+
+def test_boxes_still_read_when_printed_in_grayscale(ketamine_build: Path) -> None:
+    """Render the callout and crisis boxes, convert them to gray as a black-and-white printer
+    would, and measure the text against the box's own background."""
+    import pypdfium2
+
+    tints = {(0.984, 0.933, 0.933), (0.902, 0.945, 0.949)}  # danger and accent tints
+    path = ketamine_build / "ketamine-patient-letter.pdf"
+    checked = 0
+    document = pypdfium2.PdfDocument(path)
+    with pdfplumber.open(path) as pdf:
+        for number, page in enumerate(pdf.pages):
+            boxes = [rect for rect in page.rects if tuple(
+                round(v, 3) for v in rect.get("non_stroking_color") or ()) in tints]
+            if not boxes:
+                continue
+            image = document[number].render(scale=2).to_pil().convert("L")
+            for box in boxes:
+                region = image.crop(tuple(round(v * 2) for v in
+                                          (box["x0"] + 8, box["top"] + 4, box["x1"] - 4,
+                                           box["bottom"] - 4)))
+                histogram = region.histogram()
+                background = histogram.index(max(histogram))
+                text = min(value for value, count in enumerate(histogram) if count)
+                ratio = contrast(*(f"#{level:02x}{level:02x}{level:02x}"
+                                   for level in (background, text)))
+                assert ratio >= 4.5, (number + 1, box["top"], ratio)
+                checked += 1
+    document.close()
+    assert checked >= 5
