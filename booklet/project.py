@@ -113,6 +113,10 @@ class Job:
                 notes = self.edition.notes_pages + (-pdf.pages % 4)
                 rendered = self.render(self.edition.model_copy(update={"notes_pages": notes}))
                 pdf = self.to_pdf(rendered)
+            if pdf.pages % 4:
+                raise BookletError(f"{pdf.pages} pages after padding with notes pages; a folded "
+                                   "booklet needs a multiple of 4", self.edition.path,
+                                   hint="build it without --booklet, or report this layout")
             imposed = impose_saddle_stitch(pdf.data)
         return Built(rendered, pdf, time.perf_counter() - started, imposed)
 
