@@ -9,7 +9,7 @@ import signal
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from booklet.errors import BookletError, display_path
+from booklet.errors import BookletError
 from booklet.project import Job
 
 
@@ -40,9 +40,8 @@ def build_one(task: tuple[int, Job, bool, bytes | None, int]) -> Outcome:
         built = built or job.build()
     except BookletError as error:
         return Outcome(index, error=str(error))
-    warnings = [f"{display_path(section.path)}: raw HTML removed for safety: "
-                + ", ".join(section.removed) for section in built.rendered.sections
-                if section.removed]
+    warnings = [section.removal_warning for section in built.rendered.sections
+                if section.removal_warning]
     return Outcome(index, built.pdf.data, built.pdf.pages, built.seconds, built.imposed,
                    built.rendered.standalone_html if keep_html else "",
                    warnings + built.pdf.warnings)

@@ -122,10 +122,8 @@ def check_job(job: Job, today: date) -> Report:
                     f"is too hard to read (grade {score.grade:.1f}, SMOG {score.smog:.1f}; "
                     f"limits {MAX_GRADE:g} and {MAX_SMOG:g}); use shorter sentences and words")
     for section in rendered.sections:
-        if section.removed:
-            report.warnings.append(
-                f"{display_path(section.path)}: raw HTML removed for safety: "
-                + ", ".join(section.removed))
+        if section.removal_warning:
+            report.warnings.append(section.removal_warning)
         for target in LINK.findall(section.html):
             if f'id="{target}"' not in rendered.html:
                 report.errors.append(f"{display_path(section.path)}: link to '#{target}' "

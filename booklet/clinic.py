@@ -127,8 +127,13 @@ def find_clinics(clinics_dir: Path) -> list[Path]:
     return found
 
 
+def rgb(colour: str) -> tuple[int, int, int]:
+    """The red, green and blue of a #rrggbb colour, 0 to 255."""
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
+
+
 def luminance(colour: str) -> float:
-    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    channels = [c / 255 for c in rgb(colour)]
     linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
@@ -141,16 +146,16 @@ def contrast(first: str, second: str) -> float:
 
 def readable_colour(colour: str) -> str:
     """`colour`, or the closest darker shade of it that has 4.5:1 contrast with white."""
-    red, green, blue = (int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    red, green, blue = (c / 255 for c in rgb(colour))
     hue, lightness, saturation = colorsys.rgb_to_hls(red, green, blue)
     while contrast(colour, "#ffffff") < MIN_CONTRAST:
         lightness = max(0.0, lightness - 0.01)
-        rgb = colorsys.hls_to_rgb(hue, lightness, saturation)
-        colour = "#" + "".join(f"{round(c * 255):02x}" for c in rgb)
+        shade = colorsys.hls_to_rgb(hue, lightness, saturation)
+        colour = "#" + "".join(f"{round(c * 255):02x}" for c in shade)
     return colour
 
 
 def mix(colour: str, other: str, share: float) -> str:
     """`colour` mixed with `other`, `share` of the way towards `other`."""
-    pairs = [(int(colour[i:i + 2], 16), int(other[i:i + 2], 16)) for i in (1, 3, 5)]
+    pairs = zip(rgb(colour), rgb(other), strict=True)
     return "#" + "".join(f"{round(a + (b - a) * share):02x}" for a, b in pairs)

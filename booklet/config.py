@@ -145,6 +145,11 @@ class Edition(Strict):
         return FOLDED[self.paper] if self.saddle_stitch else self.paper
 
     @property
+    def small_paper(self) -> bool:
+        """Pages of A5 or half-letter size, which get tighter margins, cover and back page."""
+        return self.page_paper in SMALL_PAPERS
+
+    @property
     def variant(self) -> str:
         """The part of the output name after the paper: '', '-large-print', '-print-shop'."""
         return ("-large-print" if self.large_print else "") + (

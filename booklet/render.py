@@ -13,7 +13,7 @@ from markdown import Markdown
 from booklet.clinic import Clinic
 from booklet.config import PAPER_SIZES, Edition, line_of, read_text
 from booklet.content import Booklet, Section
-from booklet.errors import BookletError, did_you_mean
+from booklet.errors import BookletError, did_you_mean, display_path
 from booklet.extensions import BookletExtension, Citations, SourceFile
 from booklet.images import check_images
 from booklet.references import Reference
@@ -38,6 +38,14 @@ class RenderedSection:
     path: Path
     new_page: bool
     removed: list[str]  # raw HTML the sanitiser took out
+
+    @property
+    def removal_warning(self) -> str | None:
+        """What the sanitiser took out of this section, as a warning line, if anything."""
+        if not self.removed:
+            return None
+        return f"{display_path(self.path)}: raw HTML removed for safety: " + ", ".join(
+            self.removed)
 
 
 @dataclass(frozen=True)
