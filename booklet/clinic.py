@@ -13,9 +13,10 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 
-from booklet.config import CrisisLine, Paper, Strict, line_of, read_toml, validate
+from booklet.config import CrisisLine, Strict, line_of, read_toml, validate
 from booklet.errors import BookletError
 from booklet.images import resolve_image
+from booklet.paper import Paper
 
 CLINIC_FILE = "clinic.toml"
 MIN_CONTRAST = 4.5

@@ -16,21 +16,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from booklet.errors import BookletError, closest
+from booklet.paper import FOLDED, SMALL_PAPERS, Paper
 
-PAPER_SIZES: dict[str, tuple[float, float]] = {
-    # name: (width, height) in millimetres
-    "letter": (215.9, 279.4),
-    "a4": (210.0, 297.0),
-    "a5": (148.0, 210.0),
-    "half-letter": (139.7, 215.9),
-}
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-Paper = Literal["letter", "a4", "a5", "half-letter"]
 FONT_SIZE = re.compile(r"^(\d+(?:\.\d+)?)pt$")
 MIN_FONT_PT, MAX_FONT_PT, MIN_PLAIN_LANGUAGE_PT = 8.0, 28.0, 12.0
 LARGE_PRINT_PT, MIN_LARGE_PRINT_PT = 18.0, 16.0  # UKAAF / RNIB large-print guidance
-SMALL_PAPERS = {"a5", "half-letter"}
-FOLDED = {"letter": "half-letter", "a4": "a5", "half-letter": "half-letter", "a5": "a5"}
 MM = re.compile(r"^(\d+(?:\.\d+)?)mm$")
 
 

@@ -10,7 +10,7 @@ import math
 from pypdf import PdfReader, PdfWriter, Transformation
 from pypdf.generic import NameObject
 
-from booklet.config import PAPER_SIZES
+from booklet.paper import PAPER_SIZES
 
 PT_PER_MM = 72 / 25.4
 # Two pages side by side within SNAP_PT of a paper size (landscape) are centred on that paper:

@@ -11,11 +11,12 @@ import jinja2
 from markdown import Markdown
 
 from booklet.clinic import Clinic
-from booklet.config import PAPER_SIZES, Edition, line_of, read_text
+from booklet.config import Edition, line_of, read_text
 from booklet.content import Booklet, Section
 from booklet.errors import BookletError, did_you_mean, display_path
 from booklet.extensions import BookletExtension, Citations, SourceFile
 from booklet.images import check_images
+from booklet.paper import PAPER_SIZES
 from booklet.references import Reference
 from booklet.sanitise import sanitise
 
