@@ -23,6 +23,10 @@ class BookletError(Exception):
         self.line = line
         self.hint = hint
 
+    def __reduce__(self):
+        """Pickles with file, line and hint, so an error in a worker process reads the same."""
+        return type(self), (self.message, self.file, self.line, self.hint)
+
     def location(self) -> str:
         if self.file is None:
             return ""
