@@ -4,20 +4,19 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
-import tomllib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from booklet.batch import Outcome, parse_shard, run, shard
-from booklet.clinic import find_clinics, load_clinic
-from booklet.config import PAPER_SIZES
+from booklet.batch import Outcome, Workers, parse_shard, run, shard
 from booklet.errors import BookletError, display_path
-from booklet.output import manifest_entry, prepare_output_dir, update_manifest, write_atomic
-from booklet.project import Job, Project
-from booklet.render import select_sections
+from booklet.paper import PAPER_SIZES
 from booklet.report import Reporter
+
+if TYPE_CHECKING:
+    from booklet.project import Job, Project
 
 DESCRIPTION = """\
 Build print-ready PDF booklets from one Markdown source.
@@ -65,7 +64,7 @@ def make_parser() -> argparse.ArgumentParser:
                          help="build the clinic's own copy (its logo, contacts, crisis line, "
                          "colour): a folder with clinic.toml, e.g. clinics/riverside; "
                          "repeatable; 'all' for every folder in clinics/")
-    clinics.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+    clinics.add_argument("--jobs", type=positive, default=os.cpu_count() or 1, metavar="N",
                          help="build in N processes (default: the number of cores)")
     clinics.add_argument("--shard", metavar="I/N",
                          help="build only the I-th of N equal slices of the (clinic x edition) "
@@ -92,6 +91,12 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, not '{value}'")
+    return int(value)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = make_parser()
     try:
@@ -99,19 +104,26 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exit_:  # argparse has printed usage or help
         return int(exit_.code or 0)
     reporter = Reporter(quiet=args.quiet)
+    building = not (args.list or args.check)
     try:
-        project = Project(Path(args.project).resolve())
-        overrides = edition_overrides(args)
-        if args.list:
-            list_editions(project.jobs(args.editions, overrides), reporter)
-            return 0
-        if args.check:
-            from booklet.checks import run_checks  # textstat loads a dictionary: only here
+        with Workers(worker_count(args)) if building else contextlib.nullcontext() as workers:
+            # Imported only now (here and in the functions below), so the workers load
+            # WeasyPrint while this process loads pydantic, Markdown and Jinja and reads the
+            # content, instead of one after the other.
+            from booklet.project import Project
 
-            return run_checks(project, project.jobs(args.editions, overrides), reporter,
-                              strict=args.strict, as_json=args.json)
-        jobs, failed = plan(project, args, overrides, reporter)
-        return build(jobs, failed, args, reporter)
+            project = Project(Path(args.project).resolve())
+            overrides = edition_overrides(args)
+            if args.list:
+                list_editions(project.jobs(args.editions, overrides), reporter)
+                return 0
+            if args.check:
+                from booklet.checks import run_checks  # textstat loads a dictionary: only here
+
+                return run_checks(project, project.jobs(args.editions, overrides), reporter,
+                                  strict=args.strict, as_json=args.json)
+            jobs, failed = plan(project, args, overrides, reporter)
+            return build(jobs, failed, args, reporter, workers)
     except BookletError as error:
         reporter.error(str(error))
         return 2
@@ -123,8 +135,16 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
+def worker_count(args: argparse.Namespace) -> int:
+    """--jobs, but no more workers than the editions named (a clinic batch has many jobs)."""
+    if args.editions and not args.clinic:
+        return min(args.jobs, len(args.editions))
+    return args.jobs
+
+
 def edition_overrides(args: argparse.Namespace) -> dict[str, Any]:
     """Edition fields set on the command line; values are read as TOML (14pt, 2, true, "a4")."""
+    import tomllib
     overrides: dict[str, Any] = {}
     for item in args.set:
         key, equals, value = item.partition("=")
@@ -146,6 +166,8 @@ def edition_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def list_editions(jobs: list[Job], reporter: Reporter) -> None:
+    from booklet.render import select_sections
+
     for job in jobs:
         sections = select_sections(job.booklet, job.edition)
         reporter.result(f"{job.edition.name}: {job.edition.label} ({job.booklet.name}, "
@@ -157,6 +179,8 @@ def list_editions(jobs: list[Job], reporter: Reporter) -> None:
 def plan(project: Project, args: argparse.Namespace, overrides: dict[str, Any],
          reporter: Reporter) -> tuple[list[Job], list[str]]:
     """The jobs to build, and the clinics that could not be loaded (each a one-line error)."""
+    from booklet.clinic import load_clinic
+
     slice_ = parse_shard(args.shard) if args.shard else None
     jobs = project.jobs(args.editions, overrides)  # editions and content errors stop here
     failed: list[str] = []
@@ -175,6 +199,8 @@ def plan(project: Project, args: argparse.Namespace, overrides: dict[str, Any],
 
 
 def clinic_folders(project: Project, values: list[str]) -> list[Path]:
+    from booklet.clinic import find_clinics
+
     folders: list[Path] = []
     for value in values:
         if value == "all":
@@ -185,15 +211,16 @@ def clinic_folders(project: Project, values: list[str]) -> list[Path]:
 
 
 def build(jobs: list[Job], failed: list[str], args: argparse.Namespace,
-          reporter: Reporter) -> int:
+          reporter: Reporter, workers: Workers) -> int:
     """Builds every job, then writes. A single build writes nothing if any edition fails; a
     clinic batch writes every copy that built and reports the rest."""
+    from booklet.output import prepare_output_dir, update_manifest
     out_dir = Path(args.out)
     prepare_output_dir(out_dir)
     batch = bool(args.clinic) and len(jobs) + len(failed) > 1
     outcomes: list[Outcome] = []
     with reporter.progress(len(jobs), enabled=batch) as advance:
-        for outcome in run(jobs, args.jobs, keep_html=args.html):
+        for outcome in run(jobs, workers, keep_html=args.html):
             outcomes.append(outcome)
             advance(jobs[outcome.index].label)
     outcomes.sort(key=lambda outcome: outcome.index)
@@ -223,6 +250,7 @@ def build(jobs: list[Job], failed: list[str], args: argparse.Namespace,
 def write_outputs(job: Job, outcome: Outcome, path: Path,
                   args: argparse.Namespace) -> list[dict[str, object]]:
     """Writes one job's files; returns their manifest entries."""
+    from booklet.output import manifest_entry, write_atomic
     fields = {"booklet": job.booklet.name, "edition": job.edition.name,
               "audience": job.edition.audience,
               **({"clinic": job.clinic.id} if job.clinic else {})}

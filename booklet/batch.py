@@ -1,16 +1,73 @@
-"""Takes build jobs, gives their outcomes as they finish: in this process, or in a pool of
-worker processes; one failing job never stops the others. Nothing here writes files."""
+"""Takes build jobs, gives their outcomes as they finish; owns the worker processes that lay
+out PDFs. One failing job never stops the others. Nothing here writes files."""
 
 from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import multiprocessing.pool
 import signal
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from booklet.errors import BookletError
-from booklet.project import Job
+from booklet.pdf import Pdf, html_to_pdf
+
+if TYPE_CHECKING:
+    from booklet.project import Job
+
+
+class Workers:
+    """Processes that lay out PDFs with WeasyPrint; their temporary font files go in one
+    folder, removed when they stop.
+
+    Loading WeasyPrint takes about 0.6 s. A lone worker starts at once and loads it while this
+    process loads, checks and renders the content, then only lays out: one edition takes little
+    longer than WeasyPrint alone. Several workers each build whole jobs, content included, so
+    they start when first needed and inherit the content code this process has loaded.
+    """
+
+    def __init__(self, processes: int) -> None:
+        self.processes = processes
+        self._scratch = tempfile.TemporaryDirectory(prefix="booklet-fonts-")
+        self._pool: multiprocessing.pool.Pool | None = None
+        if processes == 1:
+            self._pool = self._start()
+
+    @property
+    def pool(self) -> multiprocessing.pool.Pool:
+        if self._pool is None:
+            self._pool = self._start()
+        return self._pool
+
+    def _start(self) -> multiprocessing.pool.Pool:
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else None)
+        return context.Pool(self.processes, initializer=_start_worker,
+                            initargs=(self._scratch.name,))
+
+    def lay_out(self, *args) -> Pdf:
+        """html_to_pdf in a worker; its BookletError is raised here."""
+        return self.pool.apply(html_to_pdf, args)
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+        self._scratch.cleanup()
+
+
+def _start_worker(scratch: str) -> None:
+    """Workers ignore Ctrl-C (the parent stops them and reports it once, on one line), keep
+    temporary files in the parent's scratch folder, and load WeasyPrint straight away."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    tempfile.tempdir = scratch
+    import weasyprint  # noqa: F401
 
 
 @dataclass(frozen=True)
@@ -27,8 +84,10 @@ class Outcome:
     error: str = ""
 
 
-def build_one(task: tuple[int, Job, bool, bytes | None, int]) -> Outcome:
-    """Builds a job in full, or from `body` (a copy with the same layout) when one is given."""
+def build_one(task: tuple[int, Job, bool, bytes | None, int],
+              lay_out: Callable[..., Pdf] = html_to_pdf) -> Outcome:
+    """Builds a job in full, or from `body` (a copy with the same layout) when one is given;
+    `lay_out` turns HTML into a PDF, here or in a worker."""
     index, job, keep_html, body, pages = task
     try:
         built = None
@@ -36,8 +95,8 @@ def build_one(task: tuple[int, Job, bool, bytes | None, int]) -> Outcome:
             from booklet.splice import CannotSplice  # pikepdf: only for clinic batches
 
             with contextlib.suppress(CannotSplice):  # then build it in full
-                built = job.build_reusing(body, pages)
-        built = built or job.build()
+                built = job.build_reusing(body, pages, lay_out)
+        built = built or job.build(lay_out)
     except BookletError as error:
         return Outcome(index, error=str(error))
     warnings = [section.removal_warning for section in built.rendered.sections
@@ -47,9 +106,9 @@ def build_one(task: tuple[int, Job, bool, bytes | None, int]) -> Outcome:
                    warnings + built.pdf.warnings)
 
 
-def run(jobs: list[Job], processes: int, keep_html: bool = False,
+def run(jobs: list[Job], workers: Workers | None, keep_html: bool = False,
         reuse_layout: bool = True) -> Iterator[Outcome]:
-    """Each job's outcome, in the order they finish.
+    """Each job's outcome, in the order they finish; without workers, all in this process.
 
     Clinic copies that share a layout (same edition, paper and colour) are built in two rounds:
     one copy of each layout in full, then the others from it, laying out only their cover and
@@ -65,7 +124,7 @@ def run(jobs: list[Job], processes: int, keep_html: bool = False,
             followers.append(index)
     first_round = [(index, jobs[index], keep_html, None, 0) for index in leaders.values()]
     bodies: dict[tuple, Outcome] = {}
-    for outcome in _map(build_one, first_round, processes):
+    for outcome in _map(first_round, workers):
         key = jobs[outcome.index].layout_key
         if key is not None and not outcome.error:
             bodies[key] = outcome
@@ -75,22 +134,16 @@ def run(jobs: list[Job], processes: int, keep_html: bool = False,
         body = bodies.get(jobs[index].layout_key)
         second_round.append((index, jobs[index], keep_html, body.pdf if body else None,
                              body.pages if body else 0))
-    yield from _map(build_one, second_round, processes)
+    yield from _map(second_round, workers)
 
 
-def _leave_interrupts_to_parent() -> None:
-    """Workers ignore Ctrl-C: the parent stops the pool and reports it once, on one line."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _map(function, tasks: list, processes: int) -> Iterator[Outcome]:
-    if processes <= 1 or len(tasks) <= 1:
-        yield from map(function, tasks)
+def _map(tasks: list, workers: Workers | None) -> Iterator[Outcome]:
+    if workers and workers.processes > 1 and len(tasks) > 1:
+        yield from workers.pool.imap_unordered(build_one, tasks)  # whole jobs in each worker
         return
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    with context.Pool(min(processes, len(tasks)), initializer=_leave_interrupts_to_parent) as pool:
-        yield from pool.imap_unordered(function, tasks)
+    lay_out = workers.lay_out if workers else html_to_pdf  # render here, lay out there
+    for task in tasks:
+        yield build_one(task, lay_out)
 
 
 def parse_shard(spec: str) -> tuple[int, int]:

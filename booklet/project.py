@@ -6,6 +6,7 @@ A project is content/<booklet>/, editions/*.toml and templates/; nothing here wr
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -17,6 +18,8 @@ from booklet.content import Booklet, find_booklets, load_booklet
 from booklet.errors import BookletError, did_you_mean
 from booklet.pdf import Pdf, html_to_pdf
 from booklet.render import FONT_DIR, RenderedEdition, render_edition
+
+LayOut = Callable[..., Pdf]  # html_to_pdf's signature
 
 
 @dataclass(frozen=True)
@@ -101,10 +104,10 @@ class Job:
         return render_edition(self.booklet, edition or self.edition, self.project.templates_dir,
                               self.clinic)
 
-    def build(self) -> Built:
+    def build(self, lay_out: LayOut = html_to_pdf) -> Built:
         started = time.perf_counter()
         rendered = self.render()
-        pdf = self.to_pdf(rendered)
+        pdf = self.to_pdf(rendered, lay_out)
         imposed = None
         if self.edition.saddle_stitch:
             from booklet.impose import impose_saddle_stitch  # pypdf: only when folding
@@ -112,7 +115,7 @@ class Job:
             if pdf.pages % 4:  # pad with notes pages, which are useful, to whole sheets
                 notes = self.edition.notes_pages + (-pdf.pages % 4)
                 rendered = self.render(self.edition.model_copy(update={"notes_pages": notes}))
-                pdf = self.to_pdf(rendered)
+                pdf = self.to_pdf(rendered, lay_out)
             if pdf.pages % 4:
                 raise BookletError(f"{pdf.pages} pages after padding with notes pages; a folded "
                                    "booklet needs a multiple of 4", self.edition.path,
@@ -127,7 +130,7 @@ class Job:
             return None  # padding to whole sheets depends on the back page
         return (self.booklet.name, self.edition.model_dump_json(), self.clinic.accent)
 
-    def build_reusing(self, body: bytes, pages: int) -> Built:
+    def build_reusing(self, body: bytes, pages: int, lay_out: LayOut = html_to_pdf) -> Built:
         """This clinic's copy from another clinic's copy with the same layout key: only the
         cover and back page are laid out; raises CannotSplice when that cannot work."""
         from booklet.splice import splice_clinic_pages  # pikepdf: only for clinic batches
@@ -135,15 +138,16 @@ class Job:
         started = time.perf_counter()
         rendered = render_edition(self.booklet, self.edition, self.project.templates_dir,
                                   self.clinic, last_page=pages)
-        clinic_pages = self.to_pdf(rendered)
+        clinic_pages = self.to_pdf(rendered, lay_out)
         data = splice_clinic_pages(body, clinic_pages.data)
         return Built(rendered, Pdf(data, pages, clinic_pages.warnings),
                      time.perf_counter() - started)
 
-    def to_pdf(self, rendered: RenderedEdition) -> Pdf:
-        """Lays out rendered HTML, loading only from the project, the font and the clinic."""
+    def to_pdf(self, rendered: RenderedEdition, lay_out: LayOut = html_to_pdf) -> Pdf:
+        """Lays out rendered HTML, loading only from the project, the font and the clinic;
+        `lay_out` is html_to_pdf, here or in a worker process (batch.Workers)."""
         roots = [self.project.root, FONT_DIR]
         if self.clinic and self.clinic.folder:
             roots.append(self.clinic.folder)
-        return html_to_pdf(rendered.html, rendered.stylesheets, self.booklet.root.as_uri() + "/",
-                           roots, self.booklet.root)
+        return lay_out(rendered.html, rendered.stylesheets, self.booklet.root.as_uri() + "/",
+                       tuple(roots), self.booklet.root)

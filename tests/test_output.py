@@ -92,3 +92,20 @@ def test_output_folder_that_is_not_writable(small_project: Path, tmp_path: Path,
     assert capsys.readouterr().err.endswith(
         "output folder is not writable; fix its permissions or choose another --out\n")
     assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize(("args", "code"), [(["patient"], 0),
+                                            (["patient", "clinician", "--jobs", "2"], 0),
+                                            (["patient", "--set", "paper=b5"], 2)])
+def test_builds_leave_no_temporary_files(small_project: Path, tmp_path: Path, args: list[str],
+                                         code: int) -> None:
+    """WeasyPrint writes its fonts to temporary folders; the worker processes that lay out
+    the PDFs must not leave them behind, whether the build succeeds or fails."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    result = subprocess.run([sys.executable, str(REPO / "build.py"), "--project",
+                             str(small_project), "--out", str(tmp_path / "out"), "--quiet", *args],
+                            env={**os.environ, "TMPDIR": str(scratch)}, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == code, result.stderr
+    assert list(scratch.iterdir()) == []
