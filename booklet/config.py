@@ -26,7 +26,7 @@ MM = re.compile(r"^(\d+(?:\.\d+)?)mm$")
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class CrisisLine(Strict):

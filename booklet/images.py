@@ -8,8 +8,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from PIL import Image, UnidentifiedImageError
-
 from booklet.errors import BookletError
 from booklet.extensions import SourceFile
 
@@ -77,6 +75,8 @@ def check_image(path: Path, blame: Path, line: int | None, shown: str,
             raise BookletError(f"image '{shown}' is not a valid SVG file", blame, line,
                                "export it again as SVG, or use PNG")
         return
+    from PIL import Image, UnidentifiedImageError  # only when there is a picture to check
+
     try:
         with Image.open(path) as image:
             kind = image.format
