@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
-import multiprocessing.pool
 import signal
 import tempfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -27,39 +28,58 @@ class Workers:
     process loads, checks and renders the content, then only lays out: one edition takes little
     longer than WeasyPrint alone. Several workers each build whole jobs, content included, so
     they start when first needed and inherit the content code this process has loaded.
+    A worker that dies (out of memory, a crash in a library) is a one-line error, not a hang.
     """
 
     def __init__(self, processes: int) -> None:
         self.processes = processes
         self._scratch = tempfile.TemporaryDirectory(prefix="booklet-fonts-")
-        self._pool: multiprocessing.pool.Pool | None = None
+        self._executor: ProcessPoolExecutor | None = None
+        self._children: set[multiprocessing.process.BaseProcess] = set()
         if processes == 1:
-            self._pool = self._start()
+            self._start()
 
-    @property
-    def pool(self) -> multiprocessing.pool.Pool:
-        if self._pool is None:
-            self._pool = self._start()
-        return self._pool
-
-    def _start(self) -> multiprocessing.pool.Pool:
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("fork" if "fork" in methods else None)
-        return context.Pool(self.processes, initializer=_start_worker,
-                            initargs=(self._scratch.name,))
+    def _start(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            methods = multiprocessing.get_all_start_methods()
+            context = multiprocessing.get_context("fork" if "fork" in methods else None)
+            before = set(multiprocessing.active_children())
+            self._executor = ProcessPoolExecutor(self.processes, context, _start_worker,
+                                                 (self._scratch.name,))
+            self._executor.submit(int)  # forked workers start now, not with the first job
+            self._children = set(multiprocessing.active_children()) - before
+        return self._executor
 
     def lay_out(self, *args) -> Pdf:
         """html_to_pdf in a worker; its BookletError is raised here."""
-        return self.pool.apply(html_to_pdf, args)
+        return _result(self._start().submit(html_to_pdf, *args))
+
+    def map_unordered(self, function: Callable, tasks: list) -> Iterator:
+        """function(task) for each task in the workers, in the order they finish."""
+        futures = [self._start().submit(function, task) for task in tasks]
+        for future in as_completed(futures):
+            yield _result(future)
 
     def __enter__(self) -> Workers:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
+        """Stops the workers at once, also in the middle of a job (Ctrl-C, an error)."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            for child in self._children:
+                child.terminate()
+                child.join()
         self._scratch.cleanup()
+
+
+def _result(future: Future):
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        raise BookletError("a worker process stopped in the middle of a build (out of memory?)",
+                           hint="close other programs, or build fewer at once with --jobs 1"
+                           ) from None
 
 
 def _start_worker(scratch: str) -> None:
@@ -139,7 +159,7 @@ def run(jobs: list[Job], workers: Workers | None, keep_html: bool = False,
 
 def _map(tasks: list, workers: Workers | None) -> Iterator[Outcome]:
     if workers and workers.processes > 1 and len(tasks) > 1:
-        yield from workers.pool.imap_unordered(build_one, tasks)  # whole jobs in each worker
+        yield from workers.map_unordered(build_one, tasks)  # whole jobs in each worker
         return
     lay_out = workers.lay_out if workers else html_to_pdf  # render here, lay out there
     for task in tasks:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -44,6 +45,27 @@ def test_failed_write_keeps_previous_pdf_and_leaves_no_temp_file(
     if isinstance(failure, OSError):
         assert "cannot write file: No space left on device" in err
     assert snapshot(out) == before  # same files, byte for byte; no temp file left
+
+
+def killed(*args: object) -> None:
+    """A worker killed mid-build, as the out-of-memory killer would do it."""
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+@pytest.mark.parametrize(("args", "patch"), [(["patient"], "booklet.batch.html_to_pdf"),
+                                             (["patient", "clinician", "--jobs", "2"],
+                                              "booklet.project.Job.build")])
+def test_a_worker_that_dies_is_one_line_not_a_hang(small_project: Path, tmp_path: Path,
+                                                   monkeypatch, capsys, args, patch) -> None:
+    out = tmp_path / "out"
+    assert build(small_project, out, *args) == 0
+    before = snapshot(out)
+    monkeypatch.setattr(patch, killed)  # workers are forked from this process: they have it
+    assert build(small_project, out, *args) == 2
+    err = capsys.readouterr().err
+    assert err == ("error: a worker process stopped in the middle of a build (out of memory?); "
+                   "close other programs, or build fewer at once with --jobs 1\n")
+    assert snapshot(out) == before
 
 
 def test_bad_content_keeps_previous_pdf(small_project: Path, tmp_path: Path) -> None:
