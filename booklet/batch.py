@@ -33,21 +33,28 @@ class Workers:
 
     def __init__(self, processes: int) -> None:
         self.processes = processes
-        self._scratch = tempfile.TemporaryDirectory(prefix="booklet-fonts-")
+        self._scratch: tempfile.TemporaryDirectory | None = None
         self._executor: ProcessPoolExecutor | None = None
         self._children: set[multiprocessing.process.BaseProcess] = set()
-        if processes == 1:
-            self._start()
+        try:
+            with _ctrl_c_held():
+                self._scratch = tempfile.TemporaryDirectory(prefix="booklet-fonts-")
+                if processes == 1:
+                    self._start()
+        except BaseException:  # Ctrl-C: the with-block that would stop them never began
+            self.__exit__()
+            raise
 
     def _start(self) -> ProcessPoolExecutor:
         if self._executor is None:
             methods = multiprocessing.get_all_start_methods()
             context = multiprocessing.get_context("fork" if "fork" in methods else None)
             before = set(multiprocessing.active_children())
-            self._executor = ProcessPoolExecutor(self.processes, context, _start_worker,
-                                                 (self._scratch.name,))
-            self._executor.submit(int)  # forked workers start now, not with the first job
-            self._children = set(multiprocessing.active_children()) - before
+            with _ctrl_c_held():  # so each worker is born ignoring it
+                self._executor = ProcessPoolExecutor(self.processes, context, _start_worker,
+                                                     (self._scratch.name,))
+                self._executor.submit(int)  # forked workers start now, not with the first job
+                self._children = set(multiprocessing.active_children()) - before
         return self._executor
 
     def lay_out(self, *args) -> Pdf:
@@ -70,7 +77,18 @@ class Workers:
             for child in self._children:
                 child.terminate()
                 child.join()
-        self._scratch.cleanup()
+        if self._scratch is not None:
+            self._scratch.cleanup()
+
+
+@contextlib.contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """Ctrl-C waits until the block ends; processes forked inside it are born ignoring it."""
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def _result(future: Future):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -131,3 +133,43 @@ def test_builds_leave_no_temporary_files(small_project: Path, tmp_path: Path, ar
                             text=True, timeout=120)
     assert result.returncode == code, result.stderr
     assert list(scratch.iterdir()) == []
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.4])  # as workers start; while WeasyPrint loads
+def test_ctrl_c_stops_the_workers_at_once(small_project: Path, tmp_path: Path,
+                                          delay: float) -> None:
+    """Ctrl-C during a build: one line, exit 130, no process and no temporary folder left,
+    and no PDF written."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    run = subprocess.Popen(
+        [sys.executable, str(REPO / "build.py"), "--project", str(small_project),
+         "--out", str(tmp_path / "out"), "patient"],
+        env={**os.environ, "TMPDIR": str(scratch)}, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,  # its own process group, like a terminal's foreground job
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 60
+    while not any(scratch.iterdir()):  # the workers' folder: the build has started
+        assert run.poll() is None and time.monotonic() < deadline
+        time.sleep(0.005)
+    time.sleep(delay)
+    os.killpg(run.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+    _, err = run.communicate(timeout=60)
+    assert run.returncode == 130
+    assert err == ("error: interrupted; finished files were kept and no partial file was "
+                   "written\n")
+    assert live_processes_in_group(run.pid) == []  # no worker outlived it
+    assert list(scratch.iterdir()) == []
+    assert not (tmp_path / "out" / "demo-patient-letter.pdf").exists()
+
+
+def live_processes_in_group(group: int) -> list[int]:
+    """Processes of a process group that are not zombies (WeasyPrint runs ldconfig while it
+    loads; a worker stopped then leaves that zombie for init to reap)."""
+    live = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            state, _, pgrp = stat.read_text().rsplit(")", 1)[1].split()[:3]
+            if int(pgrp) == group and state != "Z":
+                live.append(int(stat.parent.name))
+    return live
