@@ -3,9 +3,9 @@ with a message; never another exception, a hang or a crash."""
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -13,7 +13,6 @@ from booklet.errors import BookletError
 from booklet.project import Project
 from tests.conftest import SMALL_PROJECT, make_project
 
-PROJECT = make_project(Path(tempfile.mkdtemp(prefix="booklet-fuzz-")) / "p", SMALL_PROJECT)
 FUZZ = settings(max_examples=60, deadline=10_000, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow])
 
@@ -58,6 +57,12 @@ def yaml_value(value: object) -> str:
     return repr(value) if isinstance(value, str) else str(value).lower()
 
 
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    """One project for every example: each test rewrites the file it fuzzes."""
+    return make_project(tmp_path_factory.mktemp("fuzz") / "p", SMALL_PROJECT)
+
+
 def render_all(project: Project, pdf: bool = False) -> None:
     for job in project.jobs([]):
         rendered = job.render()
@@ -74,36 +79,36 @@ def expect_only_booklet_errors(project: Project, pdf: bool = False) -> None:
 
 @FUZZ
 @given(meta=front_matter, lines=st.lists(markdown_line, max_size=25))
-def test_random_sections(meta: dict, lines: list[str]) -> None:
+def test_random_sections(project: Path, meta: dict, lines: list[str]) -> None:
     front = "\n".join(f"{key}: {yaml_value(value)}" for key, value in meta.items())
-    (PROJECT / "content/demo/20-details.md").write_text(f"---\n{front}\n---\n" + "\n".join(lines))
-    expect_only_booklet_errors(Project(PROJECT))
+    (project / "content/demo/20-details.md").write_text(f"---\n{front}\n---\n" + "\n".join(lines))
+    expect_only_booklet_errors(Project(project))
 
 
 @FUZZ
 @given(raw=st.text(max_size=300))
-def test_random_bytes_of_markdown_file(raw: str) -> None:
-    (PROJECT / "content/demo/20-details.md").write_text(raw)
-    expect_only_booklet_errors(Project(PROJECT))
+def test_random_bytes_of_markdown_file(project: Path, raw: str) -> None:
+    (project / "content/demo/20-details.md").write_text(raw)
+    expect_only_booklet_errors(Project(project))
 
 
 @FUZZ
 @given(config=edition_config)
-def test_random_edition_configs(config: dict) -> None:
-    (PROJECT / "content/demo/20-details.md").write_text(SMALL_PROJECT["content/demo/20-details.md"])
+def test_random_edition_configs(project: Path, config: dict) -> None:
+    (project / "content/demo/20-details.md").write_text(SMALL_PROJECT["content/demo/20-details.md"])
     text = "\n".join(f"{key} = {toml_value(value)}" for key, value in config.items())
-    (PROJECT / "editions/fuzzed.toml").write_text(text)
+    (project / "editions/fuzzed.toml").write_text(text)
     try:
-        expect_only_booklet_errors(Project(PROJECT))
+        expect_only_booklet_errors(Project(project))
     finally:
-        (PROJECT / "editions/fuzzed.toml").unlink()
+        (project / "editions/fuzzed.toml").unlink()
 
 
 @settings(max_examples=8, deadline=20_000, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])
 @given(lines=st.lists(markdown_line, min_size=1, max_size=15))
-def test_random_sections_all_the_way_to_pdf(lines: list[str]) -> None:
+def test_random_sections_all_the_way_to_pdf(project: Path, lines: list[str]) -> None:
     body = "\n".join(lines)
-    (PROJECT / "content/demo/20-details.md").write_text(
+    (project / "content/demo/20-details.md").write_text(
         f"---\nid: details\ntitle: Details\norder: 20\n---\n{body}\n")
-    expect_only_booklet_errors(Project(PROJECT), pdf=True)
+    expect_only_booklet_errors(Project(project), pdf=True)
