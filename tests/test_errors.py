@@ -158,6 +158,13 @@ def test_unknown_option_prints_usage_and_exits_2(capsys) -> None:
     assert "unrecognized arguments: --colour" in err
 
 
+@pytest.mark.parametrize("value", ["0", "-2", "two"])
+def test_jobs_must_be_a_whole_number_of_one_or_more(value: str, capsys) -> None:
+    assert main(["--jobs", value, "patient"]) == 2
+    assert capsys.readouterr().err.endswith(
+        f"error: argument --jobs: expected a whole number of 1 or more, not '{value}'\n")
+
+
 def test_command_line_error_has_no_traceback(tmp_path: Path) -> None:
     root = make_project(tmp_path / "project", SMALL_PROJECT)
     result = subprocess.run([sys.executable, str(REPO / "build.py"), "nosuch"], cwd=root,
