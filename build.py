@@ -145,6 +145,7 @@ def worker_count(args: argparse.Namespace) -> int:
 def edition_overrides(args: argparse.Namespace) -> dict[str, Any]:
     """Edition fields set on the command line; values are read as TOML (14pt, 2, true, "a4")."""
     import tomllib
+
     overrides: dict[str, Any] = {}
     for item in args.set:
         key, equals, value = item.partition("=")
