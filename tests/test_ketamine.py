@@ -23,6 +23,9 @@ BANNED = [
     r"improves? cognitive function", r"enhances? cognitive", r"powder and crystals?",
     r"withdrawal symptoms", r"\bcures?\b", r"without triggering mania", r"regenerative",
     r"purchased online", r"buy ketamine online through", r"licensed (online )?providers",
+    # overstatements a review found: trials are not consistent (KARMA-Dep 2), bladder harm has
+    # isolated reports at treatment doses, and how fast acute effects pass is not in the sources
+    r"consistently show", r"not at treatment doses", r"pass within a few hours",
 ]
 REQUIRED = {  # phrase (regex, case-insensitive) → editions that must print it
     r"\b988\b": EDITIONS,
