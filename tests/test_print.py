@@ -227,3 +227,29 @@ def test_boxes_still_read_when_printed_in_grayscale(ketamine_build: Path) -> Non
                 checked += 1
     document.close()
     assert checked >= 5
+
+
+@pytest.mark.parametrize("edition", ["patient", "clinician"])
+def test_running_header_names_the_section_each_page_begins_in(ketamine_build: Path,
+                                                              edition: str) -> None:
+    """A page that opens in the middle of a section is headed with that section, not with
+    the next one that starts lower down the page."""
+    from booklet.project import Project
+    from booklet.render import select_sections
+
+    job = next(j for j in Project(REPO).jobs([edition]))
+    titles = [section.title for section in select_sections(job.booklet, job.edition)]
+    checked, current = 0, None
+    with pdfplumber.open(ketamine_build / f"ketamine-{edition}-letter.pdf") as pdf:
+        for page in pdf.pages[2:]:  # after the cover and the contents
+            header = page.crop((page.width / 2, 0, page.width, 50)).extract_text()
+            lines = page.crop((0, 50, page.width, page.height - 50)).extract_text().splitlines()
+            if lines[0] in ("Where this information comes from", "References"):
+                break  # the sources and back pages carry their own headers
+            starts = [line for line in lines if line in titles]
+            expected = lines[0] if lines[0] in titles else current
+            if expected:
+                assert header == expected, f"page {page.page_number}"
+                checked += 1
+            current = starts[-1] if starts else current
+    assert checked >= 10
