@@ -253,3 +253,28 @@ def test_running_header_names_the_section_each_page_begins_in(ketamine_build: Pa
                 checked += 1
             current = starts[-1] if starts else current
     assert checked >= 10
+
+
+@pytest.mark.parametrize(("paper", "large_print"), [("letter", False), ("a4", True),
+                                                     ("letter", True), ("a5", True),
+                                                     ("half-letter", True)])
+def test_cover_fits_one_page_and_nothing_on_it_overlaps(tmp_path: Path, paper: str,
+                                                        large_print: bool) -> None:
+    """The real booklet's cover with a clinic's logo and crisis line, the fullest cover there
+    is: the notice sits below the review dates (at the foot when there is room) and the
+    contents start on page 2."""
+    build(REPO, tmp_path, "patient", "--clinic", str(REPO / "clinics/riverside"),
+          "--paper", paper, "--set", 'sections=["questions-to-ask"]',
+          *(["--large-print"] if large_print else []))
+    (path,) = tmp_path.glob("ketamine-patient-riverside-*.pdf")
+    with pdfplumber.open(path) as pdf:
+        cover, contents = pdf.pages[0], pdf.pages[1]
+        lines = contents.extract_text().splitlines()  # the running header, then the title
+        assert "Contents" in lines[:2]
+        words = cover.extract_words()
+        dates = max(w["bottom"] for w in words if w["text"] in ("Next", "review", "due"))
+        notice = min(w["top"] for w in words if w["text"] == "Not")
+        crisis = [w for w in words if w["text"] == "crisis?"]
+        assert dates < notice and crisis and crisis[0]["top"] > notice
+        if not large_print:
+            assert notice > cover.height * 0.75  # at the foot of the page
