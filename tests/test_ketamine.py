@@ -115,6 +115,17 @@ def test_executive_summary_is_one_page_right_after_the_contents(ketamine_build: 
     assert pages[3].startswith("What ketamine and esketamine are")
 
 
+@pytest.mark.parametrize("edition", ["patient", "quick-guide"])
+def test_questions_checklist_is_one_page_to_take_along(ketamine_build: Path,
+                                                       edition: str) -> None:
+    """'Take this page with you': heading, intro and every question on the same page."""
+    pages = page_texts(ketamine_build / f"ketamine-{edition}-letter.pdf")
+    (page,) = [p for p in pages if "It can help to write down your questions" in p]
+    assert "Questions to ask your care team" in page
+    assert "Why do you think this could help me?" in page
+    assert "Who do I call if I feel worse between visits?" in page
+
+
 def test_every_citation_resolves_and_every_reference_is_cited() -> None:
     references = Project(REPO).booklets[0].references
     cited = set()
