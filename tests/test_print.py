@@ -15,6 +15,7 @@ from booklet.clinic import contrast
 from booklet.preview import thumbnail_boxes
 from build import main
 from tests.conftest import REPO
+from tests.pdfread import structure_elements
 
 PAPERS = {"letter": (612, 792), "a4": (595.3, 841.9), "a5": (419.5, 595.3),
           "half-letter": (396, 612)}
@@ -278,3 +279,16 @@ def test_cover_fits_one_page_and_nothing_on_it_overlaps(tmp_path: Path, paper: s
         assert dates < notice and crisis and crisis[0]["top"] > notice
         if not large_print:
             assert notice > cover.height * 0.75  # at the foot of the page
+
+
+@pytest.mark.parametrize("edition", ["clinician", "policymaker"])
+def test_no_table_row_is_left_alone_on_a_page(ketamine_build: Path, edition: str) -> None:
+    """A table split across pages keeps two rows or more on each page. WeasyPrint tags each
+    page's part of a table as its own Table element, so no part may have a single row (no
+    table in the booklet has only one)."""
+    rows: Counter = Counter()
+    for element in structure_elements(ketamine_build / f"ketamine-{edition}-letter.pdf"):
+        if str(element["/S"]) == "/TR" and str(element["/P"]["/S"]) == "/TBody":
+            rows[element["/P"].raw_get("/P").idnum] += 1  # the row's table (this page's part)
+    assert len(rows) >= 9
+    assert min(rows.values()) >= 2
