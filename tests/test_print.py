@@ -256,7 +256,8 @@ def test_running_header_names_the_section_each_page_begins_in(ketamine_build: Pa
     assert checked >= 10
 
 
-@pytest.mark.parametrize(("paper", "large_print"), [("letter", False), ("a4", True),
+@pytest.mark.parametrize(("paper", "large_print"), [("letter", False), ("a5", False),
+                                                     ("half-letter", False), ("a4", True),
                                                      ("letter", True), ("a5", True),
                                                      ("half-letter", True)])
 def test_cover_fits_one_page_and_nothing_on_it_overlaps(tmp_path: Path, paper: str,
