@@ -17,7 +17,7 @@ from booklet.errors import BookletError
 from booklet.pdf import Pdf, html_to_pdf
 
 if TYPE_CHECKING:
-    from booklet.project import Job
+    from booklet.project import Job, LayOut
 
 
 class Workers:
@@ -123,7 +123,7 @@ class Outcome:
 
 
 def build_one(task: tuple[int, Job, bool, bytes | None, int],
-              lay_out: Callable[..., Pdf] = html_to_pdf) -> Outcome:
+              lay_out: LayOut = html_to_pdf) -> Outcome:
     """Builds a job in full, or from `body` (a copy with the same layout) when one is given;
     `lay_out` turns HTML into a PDF, here or in a worker."""
     index, job, keep_html, body, pages = task
