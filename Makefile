@@ -6,8 +6,11 @@ PY := $(VENV)/bin/python
 # the PDF tools are the real clients the tests check our PDFs with.
 BUILD_LIBS := libharfbuzz-subset0
 TEST_TOOLS := qpdf poppler-utils ghostscript
+# Message catalogs: every printed word of the templates and the engine, one .po per language.
+LOCALES := booklet/locales
+CATALOGS := $(wildcard $(LOCALES)/*/LC_MESSAGES/booklet.po)
 
-.PHONY: all build test check bench lint clean system-libs test-tools
+.PHONY: all build test check bench lint clean system-libs test-tools catalogs messages
 
 all: build
 
@@ -18,17 +21,31 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-build: $(VENV)/.installed
+build: $(VENV)/.installed catalogs
 	$(PY) build.py
 
-test: $(VENV)/.installed test-tools
+# Compiles each catalog (.po) to the .mo the build reads.
+catalogs: $(CATALOGS:.po=.mo)
+
+$(LOCALES)/%/LC_MESSAGES/booklet.mo: $(LOCALES)/%/LC_MESSAGES/booklet.po $(VENV)/.installed
+	$(VENV)/bin/pybabel compile --statistics --domain booklet -l $* -i $< -o $@
+
+# After changing the words in templates/ or booklet/: extract them and update every catalog
+# (then translate what is new: README, Translate a booklet).
+messages: $(VENV)/.installed
+	$(VENV)/bin/pybabel -q extract -F $(LOCALES)/babel.cfg --no-location --sort-output \
+	  --project booklet --omit-header -o $(LOCALES)/booklet.pot .
+	$(VENV)/bin/pybabel -q update --domain booklet --ignore-obsolete \
+	  --width 100 -i $(LOCALES)/booklet.pot -d $(LOCALES)
+
+test: $(VENV)/.installed test-tools catalogs
 	$(PY) -m ruff check --quiet .
 	$(PY) -m pytest -q
 
-check: $(VENV)/.installed
+check: $(VENV)/.installed catalogs
 	$(PY) build.py --check
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed catalogs
 	$(PY) benchmarks/bench.py
 
 lint: $(VENV)/.installed

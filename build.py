@@ -21,19 +21,24 @@ if TYPE_CHECKING:
 DESCRIPTION = """\
 Build print-ready PDF booklets from one Markdown source.
 
-Each booklet in content/<booklet>/ is built once per edition in editions/<name>.toml
-(patient, clinician, policymaker, ...) into output/<booklet>-<edition>-<paper>.pdf,
-with output/manifest.json listing every file."""
+Each booklet in content/<booklet>/ is built in every edition in editions/<name>.toml that
+applies to it (the booklet declares the edition's audience, or the edition names the
+booklet), in its own language and in each translation in content/<booklet>/<lang>/, into
+output/<booklet>-<edition>[-<lang>]-<paper>.pdf, with output/manifest.json listing every
+file."""
 
 EXAMPLES = """\
 examples:
-  python build.py                  build every edition
-  python build.py patient          build only the patient edition
+  python build.py                  build every edition of every booklet, every language
+  python build.py patient          build only the patient edition (of every booklet)
+  python build.py ketamine         build only the ketamine booklet's editions
+  python build.py patient --lang es              the Spanish patient edition
+  python build.py --clinic clinics/harbour-view  a UK clinic's copies (its country first)
   python build.py --list           show editions and the sections each one prints
   python build.py --check          check content without writing PDFs
   python build.py --html --out /tmp/preview   also write the print HTML, elsewhere
   python build.py patient --paper a4 --large-print     an A4 large-print patient edition
-  python build.py patient --booklet --preview          a folded booklet and a contact sheet
+  python build.py patient --fold --preview             a folded booklet and a contact sheet
   python build.py clinician --print-shop --bleed 5mm   bleed and crop marks for a print shop
   python build.py patient --set font_size=14pt --set notes_pages=2
 
@@ -44,8 +49,16 @@ def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="build.py", description=DESCRIPTION, epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("editions", nargs="*", metavar="EDITION",
-                        help="edition names to build (default: all editions)")
+    parser.add_argument("names", nargs="*", metavar="NAME",
+                        help="edition or booklet names to build (default: every edition of "
+                        "every booklet)")
+    parser.add_argument("--lang", metavar="TAG",
+                        help="build only in this language, e.g. es or en-US: the booklet's "
+                        "own or a translation in content/<booklet>/<lang>/")
+    parser.add_argument("--country", type=country_code, metavar="CC",
+                        help="readers' country (ISO 3166, e.g. GB): its crisis lines and "
+                        "emergency number first, its 'country=' blocks shown (a clinic copy "
+                        "uses the clinic's country)")
     parser.add_argument("--out", default="output", metavar="DIR",
                         help="folder for the PDFs and manifest.json (default: output)")
     parser.add_argument("--html", action="store_true",
@@ -74,9 +87,11 @@ def make_parser() -> argparse.ArgumentParser:
                           help="paper size for every edition built (default: the edition's)")
     printing.add_argument("--large-print", action="store_true",
                           help="large print: body 18pt (never under 16pt), nothing under 14pt")
-    printing.add_argument("--booklet", action="store_true",
+    printing.add_argument("--fold", action="store_true",
                           help="also write a folded saddle-stitch booklet: half-size pages, "
                           "padded with notes pages to a multiple of 4, imposed 2-up")
+    printing.add_argument("--booklet", action="store_true", dest="old_fold",
+                          help="old spelling of --fold (deprecated)")
     printing.add_argument("--print-shop", action="store_true",
                           help="add bleed (default 3mm) and crop marks, with TrimBox and BleedBox")
     printing.add_argument("--bleed", metavar="MM", help="bleed for --print-shop, e.g. 5mm")
@@ -89,6 +104,15 @@ def make_parser() -> argparse.ArgumentParser:
                         help="project folder holding content/, editions/ and templates/ "
                         "(default: current folder)")
     return parser
+
+
+def country_code(value: str) -> str:
+    from booklet.i18n import is_country
+
+    if not is_country(value):
+        raise argparse.ArgumentTypeError(f"'{value}' is not an ISO 3166 country code such as "
+                                         "GB or US")
+    return value
 
 
 def positive(value: str) -> int:
@@ -104,6 +128,11 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exit_:  # argparse has printed usage or help
         return int(exit_.code or 0)
     reporter = Reporter(quiet=args.quiet)
+    if args.old_fold:
+        reporter.warning("--booklet is deprecated and will be removed; use --fold for a "
+                         "folded saddle-stitch booklet (to build one booklet, name it: "
+                         "build.py ketamine)")
+        args.fold = True
     building = not (args.list or args.check)
     try:
         with Workers(worker_count(args)) if building else contextlib.nullcontext() as workers:
@@ -115,13 +144,16 @@ def main(argv: list[str] | None = None) -> int:
             project = Project(Path(args.project).resolve())
             overrides = edition_overrides(args)
             if args.list:
-                list_editions(project.jobs(args.editions, overrides), reporter)
+                list_editions(project.jobs(args.names, overrides, language=args.lang,
+                                           country=args.country), reporter)
                 return 0
             if args.check:
                 from booklet.checks import run_checks  # textstat loads a dictionary: only here
 
-                return run_checks(project, project.jobs(args.editions, overrides), reporter,
-                                  strict=args.strict, as_json=args.json)
+                jobs = project.jobs(args.names, overrides, language=args.lang,
+                                    country=args.country)
+                return run_checks(project, jobs, reporter, strict=args.strict,
+                                  as_json=args.json)
             jobs, failed = plan(project, args, overrides, reporter)
             return build(jobs, failed, args, reporter, workers)
     except BookletError as error:
@@ -136,9 +168,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def worker_count(args: argparse.Namespace) -> int:
-    """--jobs, but no more workers than the editions named (a clinic batch has many jobs)."""
-    if args.editions and not args.clinic:
-        return min(args.jobs, len(args.editions))
+    """--jobs, but no more workers than the editions named in one language (a clinic batch,
+    a booklet's name or a translation means more jobs than names)."""
+    editions = Path(args.project) / "editions"
+    if args.names and not args.clinic and args.lang and all(
+            (editions / f"{name}.toml").is_file() for name in args.names):
+        return min(args.jobs, len(args.names))
     return args.jobs
 
 
@@ -159,7 +194,7 @@ def edition_overrides(args: argparse.Namespace) -> dict[str, Any]:
         overrides["paper"] = args.paper
     if args.large_print:
         overrides["large_print"] = True
-    if args.booklet:
+    if args.fold:
         overrides["saddle_stitch"] = True
     if args.print_shop or args.bleed:
         overrides.update(bleed=args.bleed or "3mm", crop_marks=True)
@@ -167,14 +202,21 @@ def edition_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def list_editions(jobs: list[Job], reporter: Reporter) -> None:
+    """Each copy's booklet, edition, language and sections; a section with country blocks
+    names the countries they are for."""
     from booklet.render import select_sections
 
     for job in jobs:
         sections = select_sections(job.booklet, job.edition)
-        reporter.result(f"{job.edition.name}: {job.edition.label} ({job.booklet.name}, "
-                        f"{job.edition.audience}, {job.edition.paper}, {job.edition.font_size})")
+        text = job.booklet.edition_text(job.edition)
+        reporter.result(f"{job.label}: {text.label} ({job.booklet.config.language}, "
+                        f"{job.edition.audience}, {job.edition.paper}, {job.edition.font_size}"
+                        + (f", country {job.country}" if job.country else "") + ")")
         for section in sections:
-            reporter.result(f"  {section.meta.order:>4}  {section.id:<34} {section.title}")
+            countries = section.countries
+            shown = f"  [country blocks: {', '.join(countries)}]" if countries else ""
+            reporter.result(f"  {section.meta.order:>4}  {section.id:<34} {section.title}"
+                            f"{shown}")
 
 
 def plan(project: Project, args: argparse.Namespace, overrides: dict[str, Any],
@@ -183,14 +225,15 @@ def plan(project: Project, args: argparse.Namespace, overrides: dict[str, Any],
     from booklet.clinic import load_clinic
 
     slice_ = parse_shard(args.shard) if args.shard else None
-    jobs = project.jobs(args.editions, overrides)  # editions and content errors stop here
+    # editions and content errors stop here
+    jobs = project.jobs(args.names, overrides, language=args.lang, country=args.country)
     failed: list[str] = []
     if args.clinic:
         jobs = []
         for folder in clinic_folders(project, args.clinic):
             try:
                 clinic = load_clinic(folder)
-                jobs += project.jobs(args.editions, overrides, clinic)
+                jobs += project.jobs(args.names, overrides, clinic, language=args.lang)
             except BookletError as error:
                 failed.append(str(error))
                 continue
@@ -237,9 +280,9 @@ def build(jobs: list[Job], failed: list[str], args: argparse.Namespace,
         if path:
             entries += write_outputs(job, outcome, path, args)
             for warning in outcome.warnings:
-                reporter.warning(f"{job.edition.name}: {warning}")
+                reporter.warning(f"{job.label}: {warning}")
             if not batch:
-                reporter.info(f"{job.label:<14} {outcome.pages:>3} pages  "
+                reporter.info(f"{job.label:<24} {outcome.pages:>3} pages  "
                               f"{outcome.seconds:5.1f} s  {display_path(path)}")
         rows.append((job, outcome, path))
     update_manifest(out_dir, entries)
@@ -253,8 +296,9 @@ def write_outputs(job: Job, outcome: Outcome, path: Path,
     """Writes one job's files; returns their manifest entries."""
     from booklet.output import manifest_entry, write_atomic
     fields = {"booklet": job.booklet.name, "edition": job.edition.name,
-              "audience": job.edition.audience,
-              **({"clinic": job.clinic.id} if job.clinic else {})}
+              "audience": job.edition.audience, "language": job.booklet.config.language,
+              **({"clinic": job.clinic.id} if job.clinic else {}),
+              **({"country": job.country} if job.country else {})}
     write_atomic(path, outcome.pdf)
     entries = [manifest_entry(path, outcome.pdf, **fields, paper=job.edition.page_paper,
                               pages=outcome.pages)]
@@ -275,11 +319,13 @@ def write_outputs(job: Job, outcome: Outcome, path: Path,
 def summarise(rows: list[tuple[Job, Outcome, Path | None]], unloaded: int,
               reporter: Reporter) -> None:
     failed = unloaded + sum(1 for _, outcome, _ in rows if outcome.error)
-    reporter.info(f"{'edition':<14} {'clinic':<20} {'pages':>5} {'seconds':>7}  result")
+    reporter.info(f"{'booklet':<14} {'edition':<14} {'language':<9} {'clinic':<20} {'pages':>5} "
+                  f"{'seconds':>7}  result")
     for job, outcome, path in sorted(rows, key=lambda row: row[0].stem):
         clinic = job.clinic.id if job.clinic else "-"
         result = display_path(path) if path else "FAILED: " + outcome.error
-        reporter.info(f"{job.edition.name:<14} {clinic:<20} {outcome.pages:>5} "
+        reporter.info(f"{job.booklet.name:<14} {job.edition.name:<14} "
+                      f"{job.booklet.config.language:<9} {clinic:<20} {outcome.pages:>5} "
                       f"{outcome.seconds:>7.1f}  {result}")
     reporter.info(f"{len(rows) - failed + unloaded} built, {failed} failed"
                   + (f" ({unloaded} clinic profile(s) could not be read)" if unloaded else ""))

@@ -13,15 +13,17 @@ from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pyphen
 import textstat
+from markupsafe import escape
 
+from booklet.config import EASE_SCORES
 from booklet.errors import BookletError, display_path
+from booklet.i18n import _, language
 from booklet.project import Job, Project
 from booklet.render import RenderedEdition, select_sections
 from booklet.report import Reporter
 
-MAX_GRADE = 7.0  # Flesch-Kincaid grade, per plain-language section
-MAX_SMOG = 8.0
 BLOCKS = {"h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "dt", "dd", "th", "td", "caption",
           "figcaption"}
 SENTENCE_END = re.compile(r"[.!?:]$")
@@ -67,25 +69,48 @@ def readable_text(title: str, html: str) -> str:
     return " ".join(s if SENTENCE_END.search(s) else s + "." for s in sentences)
 
 
+FORMULA_NAMES = {  # textstat's formulas as the report names them
+    "flesch_kincaid_grade": "Flesch-Kincaid", "smog_index": "SMOG",
+    "fernandez_huerta": "Fernández-Huerta", "szigriszt_pazos": "Szigriszt-Pazos",
+}
+
+
+def passes(formula: str, score: float, limit: float) -> bool:
+    """A grade passes at or under its limit, a reading-ease score at or over it."""
+    return score >= limit if formula in EASE_SCORES else score <= limit
+
+
+def limit_text(formula: str, limit: float) -> str:
+    return f"{FORMULA_NAMES[formula]} {'≥' if formula in EASE_SCORES else '≤'} {limit:g}"
+
+
 @dataclass(frozen=True)
 class Readability:
     section: str
-    grade: float
-    smog: float
+    scores: dict[str, float]  # formula → score
+    limits: dict[str, float]
     words: int
 
     @property
     def ok(self) -> bool:
-        return self.grade <= MAX_GRADE and self.smog <= MAX_SMOG
+        return all(passes(name, score, self.limits[name]) for name, score in self.scores.items())
 
 
 def readability(rendered: RenderedEdition) -> list[Readability]:
-    textstat.set_lang("en_US")
+    """Each section's scores with the formulas of the booklet's language (none if it has
+    none)."""
+    config = rendered.booklet.config
+    limits = config.readability_limits()
+    if not limits:
+        return []
+    # syllables by the language's own hyphenation dictionary (en_US, en_GB, es, …)
+    textstat.set_lang(pyphen.language_fallback(str(language(config.language).locale)))
     scores = []
     for section in rendered.sections:
         text = readable_text(section.title, section.html)
-        scores.append(Readability(section.id, textstat.flesch_kincaid_grade(text),
-                                  textstat.smog_index(text), textstat.lexicon_count(text)))
+        scores.append(Readability(section.id, {name: getattr(textstat, name)(text)
+                                               for name in limits},
+                                  limits, textstat.lexicon_count(text)))
     return scores
 
 
@@ -93,49 +118,68 @@ def readability(rendered: RenderedEdition) -> list[Readability]:
 class Report:
     edition: str
     booklet: str
+    language: str
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     readability: list[Readability] = field(default_factory=list)
     cited: set[str] | None = None  # None when the edition could not be rendered
 
+    @property
+    def name(self) -> str:
+        """How the report names the copy, e.g. 'ketamine patient' or 'ketamine patient es'."""
+        return " ".join(part for part in (self.booklet, self.edition, self.language) if part)
+
     def as_dict(self) -> dict[str, object]:
-        return {"edition": self.edition, "booklet": self.booklet, "errors": self.errors,
-                "warnings": self.warnings,
+        return {"edition": self.edition, "booklet": self.booklet, "language": self.language,
+                "errors": self.errors, "warnings": self.warnings,
                 "readability": [{**asdict(score), "ok": score.ok} for score in self.readability]}
 
 
 def check_job(job: Job, today: date) -> Report:
-    report = Report(job.edition.name, job.booklet.name)
+    report = Report(job.edition.name, job.booklet.name, job.booklet.translation or "")
     try:
         rendered = job.render()
     except BookletError as error:
         report.errors.append(str(error))
         return report
     config = job.booklet.config
+    words = language(config.language)
     report.cited = {reference.key for reference in rendered.references}
     if job.edition.plain_language:
         report.readability = readability(rendered)
+        if not config.readability_limits():
+            report.warnings.append(_("readability not checked: no formulas for language "
+                                     "'%(language)s'") % {"language": config.language})
         for score in report.readability:
             if not score.ok:
-                report.errors.append(
-                    f"{display_path(_path(rendered, score.section))}: section '{score.section}' "
-                    f"is too hard to read (grade {score.grade:.1f}, SMOG {score.smog:.1f}; "
-                    f"limits {MAX_GRADE:g} and {MAX_SMOG:g}); use shorter sentences and words")
+                report.errors.append(_(
+                    "%(file)s: section '%(section)s' is too hard to read (%(scores)s; limits "
+                    "%(limits)s); use shorter sentences and words") % {
+                    "file": display_path(_path(rendered, score.section)),
+                    "section": score.section,
+                    "scores": ", ".join(f"{FORMULA_NAMES[name]} {value:.1f}"
+                                        for name, value in score.scores.items()),
+                    "limits": ", ".join(limit_text(name, limit)
+                                        for name, limit in score.limits.items())})
     for section in rendered.sections:
         if section.removal_warning:
             report.warnings.append(section.removal_warning)
         for target in LINK.findall(section.html):
             if f'id="{target}"' not in rendered.html:
-                report.errors.append(f"{display_path(section.path)}: link to '#{target}' "
-                                     "points nowhere; link to a section id")
+                report.errors.append(_("%(file)s: link to '#%(target)s' points nowhere; link "
+                                       "to a section id") % {"file": display_path(section.path),
+                                                             "target": target})
     for line in config.crisis_lines:
-        if line.contact not in rendered.html:
-            report.errors.append(f"crisis line '{line.name}' is missing from the edition")
-    if "Not medical advice" not in rendered.html:
-        report.errors.append("the 'not medical advice' notice is missing from the edition")
+        if escape(line.contact) not in rendered.html:
+            report.errors.append(_("crisis line '%(name)s' is missing from the edition")
+                                 % {"name": line.name})
+    notice = job.booklet.edition_text(job.edition).disclaimer
+    if escape(words.gettext("Not medical advice.")) not in rendered.html or (
+            escape(notice) not in rendered.html):
+        report.errors.append(_("the 'not medical advice' notice is missing from the edition"))
     if config.next_review < today:
-        report.warnings.append(f"next review date {config.next_review} has passed; review the "
-                               f"content and update booklet.toml")
+        report.warnings.append(_("next review date %(date)s has passed; review the content "
+                                 "and update booklet.toml") % {"date": config.next_review})
     return report
 
 
@@ -151,7 +195,8 @@ def unused_references(jobs: list[Job], reports: list[Report]) -> list[str]:
     for booklet in {job.booklet.name: job.booklet for job in jobs}.values():
         cited = set().union(*(r.cited or set() for j, r in zip(jobs, reports, strict=True)
                               if j.booklet is booklet))
-        warnings += [f"{booklet.name}: reference '{key}' is never cited"
+        warnings += [_("%(booklet)s: reference '%(key)s' is never cited")
+                     % {"booklet": booklet.name, "key": key}
                      for key in booklet.references if key not in cited]
     return warnings
 
@@ -163,7 +208,8 @@ def unprinted_sections(project: Project) -> list[str]:
         with contextlib.suppress(BookletError):  # an edition's own error is reported elsewhere
             printed.setdefault(job.booklet.name, set()).update(
                 s.id for s in select_sections(job.booklet, job.edition))
-    return [f"{display_path(section.path)}: section '{section.id}' is in no edition"
+    return [_("%(file)s: section '%(section)s' is in no edition")
+            % {"file": display_path(section.path), "section": section.id}
             for booklet in project.booklets for section in booklet.sections
             if section.id not in printed.get(booklet.name, set())]
 
@@ -182,22 +228,30 @@ def run_checks(project: Project, jobs: list[Job], reporter: Reporter, *, strict:
                                     "project_warnings": warnings}, indent=2))
         return 1 if failed else 0
     for report in reports:
-        if report.readability:
-            reporter.result(f"Readability, {report.edition} edition "
-                            f"(limits: grade {MAX_GRADE:g}, SMOG {MAX_SMOG:g})")
-            reporter.result(f"  {'section':<36} {'grade':>5} {'SMOG':>5} {'words':>6}")
+        if not report.readability:
+            continue
+        formulas = list(report.readability[0].limits)
+        reporter.result(_("Readability, %(copy)s edition (limits: %(limits)s)") % {
+            "copy": report.name, "limits": ", ".join(
+                limit_text(name, limit) for name, limit in report.readability[0].limits.items())})
+        section, words = _("section"), _("words")
+        reporter.result(f"  {section:<36}" + "".join(
+            f" {FORMULA_NAMES[name]:>16}" for name in formulas) + f" {words:>6}")
         for score in report.readability:
-            mark = "ok" if score.ok else "TOO HARD"
-            reporter.result(f"  {score.section:<36} {score.grade:>5.1f} {score.smog:>5.1f} "
-                            f"{score.words:>6}  {mark}")
+            mark = _("ok") if score.ok else _("TOO HARD")
+            reporter.result(f"  {score.section:<36}" + "".join(
+                f" {score.scores[name]:>16.1f}" for name in formulas)
+                + f" {score.words:>6}  {mark}")
     for report in reports:
         for error in report.errors:
-            reporter.error(f"{report.edition}: {error}")
+            reporter.error(f"{report.name}: {error}")
         for warning in report.warnings:
-            reporter.warning(f"{report.edition}: {warning}")
+            reporter.warning(f"{report.name}: {warning}")
     for warning in warnings:
         reporter.warning(warning)
-    strictness = " (--strict: warnings count as errors)" if strict and warned else ""
-    reporter.result(f"checked {len(reports)} edition(s): {errors} error(s), {warned} warning(s)"
-                    f"{strictness}: " + ("problems found" if failed else "ok"))
+    summary = _("checked %(editions)d edition(s): %(errors)d error(s), %(warnings)d "
+                "warning(s)") % {"editions": len(reports), "errors": errors, "warnings": warned}
+    if strict and warned:
+        summary += " " + _("(--strict: warnings count as errors)")
+    reporter.result(summary + ": " + (_("problems found") if failed else _("ok")))
     return 1 if failed else 0

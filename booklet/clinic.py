@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 
-from booklet.config import CrisisLine, Strict, line_of, read_toml, validate
+from booklet.config import Country, CrisisLine, Strict, line_of, read_toml, validate
 from booklet.errors import BookletError
 from booklet.images import resolve_image
 from booklet.paper import Paper
@@ -53,6 +53,8 @@ class Clinic(Strict):
     logo_alt: str = Field("", description="What the logo shows, for screen readers.")
     accent_colour: str = Field("#0b5d66", description="Headings and cover colour, #rrggbb.")
     paper: Paper | None = Field(None, description="Default paper for this clinic's copies.")
+    country: Country | None = Field(
+        None, description="ISO 3166 code: its crisis lines and emergency number come first.")
     care_team_note: str = Field("", description="A short note in the 'your care team' panel.")
     crisis_line: CrisisLine | None = Field(
         None, description="A local crisis or after-hours line, printed with the national ones.")

@@ -10,12 +10,21 @@ import re
 import tomllib
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from booklet.errors import BookletError, closest
+from booklet.i18n import is_country, parse_tag
 from booklet.paper import FOLDED, SMALL_PAPERS, Paper
 
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -29,36 +38,135 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
+def _tag(value: str) -> str:
+    parse_tag(value)  # raises ValueError with what is wrong
+    return value
+
+
+def _country(code: str) -> str:
+    if not is_country(code):
+        raise ValueError(f"'{code}' is not an ISO 3166 country code such as 'GB' or 'US'")
+    return code
+
+
+LanguageTag = Annotated[str, AfterValidator(_tag)]
+Country = Annotated[str, AfterValidator(_country)]
+Countries = list[Country]
+
+
 class CrisisLine(Strict):
-    region: str = Field(description="Where the line answers, e.g. 'US'.")
+    region: str = Field(description="Where the line answers, as printed, e.g. 'US'.")
     name: str = Field(description="The service's name.")
     contact: str = Field(description="What to call or text, e.g. 'Call or text 988'.")
     note: str = Field("", description="When it is open, cost, website.")
+    countries: Countries = Field([], description="ISO 3166 codes of the countries it serves.")
 
 
-class BookletConfig(Strict):
-    """content/<booklet>/booklet.toml: what is true of the booklet in every edition."""
+class EmergencyNumber(Strict):
+    region: str = Field(description="Where the number works, as printed, e.g. 'UK'.")
+    number: str = Field(description="What to dial, e.g. '999'.")
+    countries: Countries = Field(description="ISO 3166 codes of the countries it serves.")
+
+    @property
+    def shown(self) -> str:
+        """'999 (UK)', as the emergency line lists it."""
+        return f"{self.number} ({self.region})"
+
+
+class EditionText(Strict):
+    """What a booklet prints for one of its editions: the cover's label and audience line,
+    and a notice worded for that edition's readers."""
+
+    label: str = Field("", description="Replaces the edition file's label, e.g. 'Quick guide'.")
+    subtitle: str = Field("", description="The cover's audience line for this edition.")
+    disclaimer: str = Field("", description="The notice for this edition's readers.")
+
+
+class TranslatedEditionText(EditionText):
+    label: str = Field(min_length=1, description="The edition's label in this language.")
+
+
+# Readability formulas (textstat 0.7.8 names, offline) per language, with the default limit
+# for each plain-language section; a booklet may set its own under [readability.<language>].
+READABILITY: dict[str, dict[str, float]] = {
+    "en": {"flesch_kincaid_grade": 7.0, "smog_index": 8.0},
+    "es": {"fernandez_huerta": 70.0, "szigriszt_pazos": 65.0},
+}
+EASE_SCORES = frozenset({"fernandez_huerta", "szigriszt_pazos"})  # higher reads easier
+FORMULAS = frozenset(name for limits in READABILITY.values() for name in limits)
+
+
+def _readability(value: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    for language, limits in value.items():
+        for name in limits:
+            if name not in FORMULAS:
+                guess = closest(name, FORMULAS)
+                raise ValueError(f"unknown readability formula '{name}' for '{language}'"
+                                 + (f"; did you mean '{guess}'?" if guess else ""))
+    return value
+
+
+class BookletText(Strict):
+    """What a booklet says in its own words: shared by the booklet and its translations."""
 
     title: str
     subtitle: str = ""
+    language: LanguageTag = Field(description="BCP 47 tag, e.g. en-US, es-419.")
+    author: str = ""
+    publisher: str = ""
+    keywords: list[str] = []
+    disclaimer: str = Field(min_length=1, description="The 'not medical advice' notice.")
+    crisis_heading: str = Field("", description="The crisis box's heading.")
+    crisis_intro: str = Field("", description="A line under the crisis box's heading.")
+    crisis_lines: list[CrisisLine] = []
+    emergency_numbers: list[EmergencyNumber] = []
+    editions: dict[str, EditionText] = Field(
+        {}, description="Per edition name: its label, cover line and notice in this booklet.")
+
+    @model_validator(mode="after")
+    def _crisis_box(self) -> BookletText:
+        if self.crisis_lines and not self.crisis_heading:
+            raise ValueError("crisis_lines need a crisis_heading, e.g. "
+                             "'If you are thinking about suicide or feel unsafe'")
+        return self
+
+
+class BookletConfig(BookletText):
+    """content/<booklet>/booklet.toml: what is true of the booklet in every edition."""
+
     version: str = Field(pattern=r"^\d+\.\d+(\.\d+)?$", description="Content version, e.g. 1.0")
     last_reviewed: date
     next_review: date
-    language: str = Field(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$", description="e.g. en-US")
     author: str
-    publisher: str = ""
     reviewed_by: str = ""
-    keywords: list[str] = []
     audiences: list[str] = Field(min_length=1)
-    disclaimer: str
-    emergency: str
-    crisis_lines: list[CrisisLine] = Field(min_length=1)
+    readability: Annotated[dict[str, dict[str, float]], AfterValidator(_readability)] = Field(
+        {}, description="Limits per language and formula, e.g. es = { fernandez_huerta = 75 }.")
+    translated_from: str = Field("", description="Set for translations: the source's version.")
+    translation_reviewed: bool = Field(
+        False, description="A qualified medical translator has reviewed this translation.")
 
     @model_validator(mode="after")
     def _review_after_last(self) -> BookletConfig:
         if self.next_review <= self.last_reviewed:
             raise ValueError("next_review must be after last_reviewed")
         return self
+
+    def readability_limits(self) -> dict[str, float]:
+        """The formulas and limits for this booklet's language ({} when none is known)."""
+        language = parse_tag(self.language).language
+        return {**READABILITY.get(language, {}), **self.readability.get(language, {})}
+
+
+class TranslationConfig(BookletText):
+    """content/<booklet>/<lang>/booklet.toml: a translation's own words. Dates, version and
+    audiences are the source booklet's."""
+
+    translated_from: str = Field(pattern=r"^\d+\.\d+(\.\d+)?$",
+                                 description="The source booklet's version it translates.")
+    translation_reviewed: bool = False
+    editions: dict[str, TranslatedEditionText] = Field(
+        description="The editions translated, each with its label in this language.")
 
 
 class Edition(Strict):
@@ -68,7 +176,9 @@ class Edition(Strict):
     path: Path | None = Field(None, exclude=True, description="Set to the file it came from.")
     label: str = Field(description="Shown on the cover, e.g. 'Patient edition'.")
     audience: str = Field(description="Which audience blocks the edition shows.")
-    subtitle: str = Field("", description="Line under the title on the cover.")
+    language: LanguageTag | None = Field(
+        None, description="Build only in this language, e.g. 'es' (the booklet's or a "
+        "translation's).")
     sections: Literal["all"] | list[str] = Field(
         "all", description="'all' sections for this audience, or section ids in order."
     )
@@ -125,6 +235,11 @@ class Edition(Strict):
                 f"(at least {MIN_PLAIN_LANGUAGE_PT:g}pt)"
             )
         return self
+
+    def applies_to(self, booklet: str, audiences: list[str]) -> bool:
+        """Built for a booklet it names, or (naming none) for every booklet that declares its
+        audience."""
+        return self.booklet == booklet if self.booklet else self.audience in audiences
 
     @property
     def font_points(self) -> float:
@@ -249,6 +364,10 @@ def line_of(text: str, key: str) -> int | None:
 def load_edition(path: Path, overrides: dict[str, Any] | None = None) -> Edition:
     """An edition from its TOML file, with optional field overrides (--set key=value)."""
     data, text = read_toml(path)
+    if "subtitle" in data:
+        raise BookletError("an edition's subtitle belongs to each booklet", path,
+                           line_of(text, "subtitle"), f"move it to content/<booklet>/booklet.toml "
+                           f"as [editions.{path.stem}] subtitle = …")
     data = {**data, "name": path.stem, "path": path}
     edition = validate(Edition, data, path, text)
     if not overrides:

@@ -13,14 +13,20 @@ from pydantic import Field
 
 from booklet.config import (
     BookletConfig,
+    BookletText,
+    Edition,
+    EditionText,
     Strict,
+    TranslationConfig,
     line_of,
     parse_yaml,
     read_text,
     read_toml,
     validate,
 )
-from booklet.errors import BookletError, did_you_mean
+from booklet.errors import BookletError, did_you_mean, display_path
+from booklet.extensions import FENCE
+from booklet.i18n import parse_tag
 from booklet.references import Reference, load_references
 
 CONFIG_FILE = "booklet.toml"
@@ -36,6 +42,17 @@ class SectionMeta(Strict):
     audiences: list[str] | None = None
     summary: str = ""
     new_page: bool = Field(False, description="Start the section on a new page.")
+
+
+class TranslatedSectionMeta(Strict):
+    """A translated section's front matter: its id and words; the rest is the source's."""
+
+    id: str
+    title: str = Field(min_length=1)
+    summary: str = ""
+    order: int | None = None
+    audiences: list[str] | None = None
+    new_page: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -56,17 +73,42 @@ class Section:
     def is_for(self, audience: str) -> bool:
         return self.meta.audiences is None or audience in self.meta.audiences
 
+    @property
+    def countries(self) -> list[str]:
+        """The countries its `country=` blocks name (for --list), e.g. ['GB', 'US']."""
+        found = set()
+        for line in self.body.split("\n"):
+            if fence := FENCE.match(line.rstrip()):
+                for word in fence[1].split():
+                    if word.startswith("country"):
+                        found.update(word.split("=", 1)[-1].split(","))
+        return sorted(found)
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, eq=False)
 class Booklet:
+    """A booklet in one language: the source, or one of its translations (`translation` names
+    its folder, e.g. 'es'; its sections not yet translated are the source's, listed in
+    `untranslated`, and refused when an edition prints them)."""
+
     name: str
     root: Path
     config: BookletConfig
     sections: list[Section]
     references: dict[str, Reference] = field(default_factory=dict)
+    translations: dict[str, Path] = field(default_factory=dict)  # folder name → folder
+    translation: str | None = None
+    untranslated: frozenset[str] = frozenset()
+    source_language: str | None = None  # a translation's: the language it was translated from
 
     def section(self, section_id: str) -> Section | None:
         return next((s for s in self.sections if s.id == section_id), None)
+
+    def edition_text(self, edition: Edition) -> EditionText:
+        """What this booklet prints for `edition`: its label, cover line and notice."""
+        own = self.config.editions.get(edition.name, EditionText())
+        return EditionText(label=own.label or edition.label, subtitle=own.subtitle,
+                           disclaimer=own.disclaimer or self.config.disclaimer)
 
 
 def find_booklets(content_dir: Path) -> list[Path]:
@@ -99,7 +141,65 @@ def load_booklet(root: Path) -> Booklet:
         seen[section.id] = section
     sections.sort(key=lambda s: (s.meta.order, s.id))
     references = load_references(root / REFERENCES_FILE)
-    return Booklet(root.name, root, config, sections, references)
+    translations = {path.parent.name: path.parent
+                    for path in sorted(root.glob(f"*/{CONFIG_FILE}"))}
+    return Booklet(root.name, root, config, sections, references, translations)
+
+
+def load_translation(source: Booklet, name: str) -> Booklet:
+    """The source booklet in the language of its folder `name` (e.g. content/ketamine/es/):
+    its booklet.toml replaces the source's words, and its sections (same ids) the source's."""
+    folder = source.translations[name]
+    config_path = folder / CONFIG_FILE
+    data, text = read_toml(config_path)
+    translated = validate(TranslationConfig, data, config_path, text)
+    try:
+        folder_language = parse_tag(name).language
+    except ValueError as error:
+        raise BookletError(f"translation folder name: {error}", folder,
+                           hint="name the folder with its language tag, e.g. es or fr-CA") from None
+    if parse_tag(translated.language).language != folder_language:
+        raise BookletError(f"language '{translated.language}' does not match the folder "
+                           f"name '{name}'", config_path, line_of(text, "language"),
+                           f"use a '{folder_language}' tag such as '{folder_language}'")
+    for key in BookletText.model_fields:
+        if getattr(source.config, key) and key not in translated.model_fields_set and key not in (
+                "author", "publisher", "keywords", "editions"):
+            raise BookletError(f"'{key}' is not translated", config_path, None,
+                               f"add {key} = … in this language (the source booklet has one)")
+    config = source.config.model_copy(
+        update={key: getattr(translated, key) for key in translated.model_fields_set})
+    by_id = {section.id: section for section in source.sections}
+    translated_sections: dict[str, Section] = {}
+    for path in sorted(folder.glob("*.md")):
+        if not _is_doc(path):
+            section = load_translated_section(path, by_id)
+            translated_sections[section.id] = section
+    sections = [translated_sections.get(section.id, section) for section in source.sections]
+    untranslated = frozenset(by_id) - frozenset(translated_sections)
+    return Booklet(source.name, folder, config, sections, source.references,
+                   translation=name, untranslated=untranslated,
+                   source_language=source.config.language)
+
+
+def load_translated_section(path: Path, sources: dict[str, Section]) -> Section:
+    """A translated section: its words from `path`, its place and audiences from the source
+    section with the same id."""
+    data, front, body, body_line = _split(path)
+    meta = validate(TranslatedSectionMeta, data, path, front)
+    source = sources.get(meta.id)
+    if source is None:
+        raise BookletError(f"no section with id '{meta.id}' in the source booklet", path,
+                           line_of(front, "id"), did_you_mean(meta.id, sources))
+    for key in ("order", "audiences", "new_page"):
+        value = getattr(meta, key)
+        if value is not None and value != getattr(source.meta, key):
+            raise BookletError(f"'{key}' differs from the source section "
+                               f"({display_path(source.path)})", path, line_of(front, key),
+                               f"remove it: a translation takes {key} from its source")
+    words = source.meta.model_copy(update={"title": meta.title,
+                                           "summary": meta.summary or source.meta.summary})
+    return Section(words, body, path, body_line)
 
 
 def _is_doc(path: Path) -> bool:
@@ -107,7 +207,9 @@ def _is_doc(path: Path) -> bool:
     return path.stem.isupper()
 
 
-def load_section(path: Path, audiences: list[str]) -> Section:
+def _split(path: Path) -> tuple[dict, str, str, int]:
+    """A section file's front matter (data and text, with file line numbers kept), body and
+    the body's first line."""
     text = read_text(path)
     if not text.startswith("---\n"):
         raise BookletError("no front matter", path, 1,
@@ -122,10 +224,14 @@ def load_section(path: Path, audiences: list[str]) -> Section:
     if not isinstance(data, dict):
         raise BookletError("front matter must be 'key: value' lines", path, 2,
                            "write id:, title: and order: on their own lines")
+    return data, front, body, text.count("\n", 0, len(text) - len(body)) + 1
+
+
+def load_section(path: Path, audiences: list[str]) -> Section:
+    data, front, body, body_line = _split(path)
     meta = validate(SectionMeta, data, path, front)
     for name in meta.audiences or []:
         if name not in audiences:
             raise BookletError(f"unknown audience '{name}' in audiences", path,
                                line_of(front, "audiences"), did_you_mean(name, audiences))
-    body_line = text.count("\n", 0, len(text) - len(body)) + 1
     return Section(meta, body, path, body_line)

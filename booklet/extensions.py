@@ -1,6 +1,7 @@
-"""Python-Markdown extensions for booklet sources: audience blocks and citations.
+"""Python-Markdown extensions for booklet sources: audience and country blocks, and citations.
 
-`::: patient` … `:::` (Pandoc fenced-div style) keeps a block only for the named audiences.
+`::: patient` … `:::` (Pandoc fenced-div style) keeps a block only for the named audiences;
+`::: patient country=US` only for them in the United States.
 `[@key]` / `[@a; @b]` cites references: numbered marks, or none for a plain sources list.
 """
 
@@ -16,9 +17,11 @@ from markdown.inlinepatterns import InlineProcessor
 from markdown.preprocessors import Preprocessor
 
 from booklet.errors import BookletError, did_you_mean
+from booklet.i18n import is_country
 from booklet.references import Reference
 
-FENCE = re.compile(r"^:::(.*)$")
+FENCE = re.compile(r"^[ \t>]*:::(.*)$")  # indented in a list or box, or quoted, it still counts
+CONDITION = re.compile(r"^(?P<key>\w+)(?P<op>!?=)(?P<values>.*)$")
 CITATION = r"\s*\[(@[\w-]+(?:\s*;\s*@[\w-]+)*)\]"
 
 
@@ -36,48 +39,99 @@ class SourceFile:
                 return self.first_line + number
         return None
 
+    def stray_fence_line(self) -> int | None:
+        """The first line with ':::' that is not a block fence (it would print as text)."""
+        for number, line in enumerate(self.text.split("\n")):
+            if ":::" in line and not FENCE.match(line.rstrip()):
+                return self.first_line + number
+        return None
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Who one build is for: an audience and, for a country's copy, its ISO 3166 code."""
+
+    audience: str
+    country: str | None = None
+
+
+@dataclass(frozen=True)
+class Block:
+    """An opening fence: `::: patient clinician country=US,CA` shows its lines to patients
+    and clinicians in the US or Canada; `country!=US` to everyone outside the US (a copy with
+    no country matches only `!=`)."""
+
+    label: str  # the fence's words, as written
+    names: tuple[str, ...]
+    countries: tuple[tuple[bool, frozenset[str]], ...]  # (negated, codes)
+    line: int
+
+    def shows(self, reader: Reader) -> bool:
+        if self.names and reader.audience not in self.names:
+            return False
+        return all((reader.country in codes) != negated for negated, codes in self.countries)
+
+
+def parse_fence(words: list[str], audiences: list[str], path: Path, line: int) -> Block:
+    """The audiences and conditions of an opening fence, each checked."""
+    names: list[str] = []
+    countries: list[tuple[bool, frozenset[str]]] = []
+    for word in words:
+        condition = CONDITION.match(word)
+        if condition is None:
+            if word not in audiences:
+                raise BookletError(f"unknown audience '{word}'", path, line,
+                                   did_you_mean(word, audiences))
+            names.append(word)
+            continue
+        if condition["key"] != "country":
+            raise BookletError(f"unknown block condition '{word}'", path, line,
+                               "conditions are country=CC or country!=CC, e.g. country=GB,IE")
+        codes = condition["values"].split(",")
+        for code in codes:
+            if not is_country(code):
+                raise BookletError(f"'{code}' in '{word}' is not an ISO 3166 country code",
+                                   path, line, "use two capital letters, e.g. GB, US, IE, AU")
+        countries.append((condition["op"] == "!=", frozenset(codes)))
+    return Block(" ".join(words), tuple(names), tuple(countries), line)
+
 
 class AudiencePreprocessor(Preprocessor):
-    """Drops the lines of audience blocks that are not for this edition's audience."""
+    """Drops the lines of blocks that are not for this build's reader, and every fence line,
+    wherever the block stands: at the top, in a list item, a box or a quote."""
 
-    def __init__(self, md: Markdown, audience: str, audiences: list[str], source: SourceFile):
+    def __init__(self, md: Markdown, reader: Reader, audiences: list[str], source: SourceFile):
         super().__init__(md)
-        self.audience = audience
+        self.reader = reader
         self.audiences = audiences
         self.source = source
 
     def run(self, lines: list[str]) -> list[str]:
         kept: list[str] = []
-        opened: tuple[int, str] | None = None  # (line, names) of the open block
-        keep = True
+        opened: Block | None = None
         for index, line in enumerate(lines):
             match = FENCE.match(line.rstrip())
             if not match:
-                if keep:
+                if opened is None or opened.shows(self.reader):
                     kept.append(line)
                 continue
             number = self.source.first_line + index
-            names = match[1].split()
-            if not names:
+            words = match[1].split()
+            if not words:
                 if opened is None:
                     raise BookletError("':::' closes no open block", self.source.path, number,
                                        "remove it, or open a block with '::: patient' above")
-                opened, keep = None, True
+                opened = None
             elif opened is not None:
                 raise BookletError(
-                    f"'::: {' '.join(names)}' opens a block inside the '::: {opened[1]}' block "
-                    f"opened on line {opened[0]}; blocks cannot be nested",
+                    f"'::: {' '.join(words)}' opens a block inside the '::: {opened.label}' "
+                    f"block opened on line {opened.line}; blocks cannot be nested",
                     self.source.path, number, "close the first block with ':::' before this line")
             else:
-                for name in names:
-                    if name not in self.audiences:
-                        raise BookletError(f"unknown audience '{name}'", self.source.path, number,
-                                           did_you_mean(name, self.audiences))
-                opened, keep = (number, " ".join(names)), self.audience in names
-            kept.append("")
+                opened = parse_fence(words, self.audiences, self.source.path, number)
         if opened is not None:
-            raise BookletError(f"'::: {opened[1]}' block is never closed", self.source.path,
-                               opened[0], "add a line ':::' where the block ends")
+            raise BookletError(f"'::: {opened.label}' block is never closed", self.source.path,
+                               opened.line, "add a line ':::' where the block ends")
         return kept
 
 
@@ -129,15 +183,15 @@ class CitationProcessor(InlineProcessor):
 class BookletExtension(Extension):
     """Registers the audience filter and the citation marks for one section of one edition."""
 
-    def __init__(self, audience: str, audiences: list[str], citations: Citations,
+    def __init__(self, reader: Reader, audiences: list[str], citations: Citations,
                  source: SourceFile):
         super().__init__()
-        self.audience, self.audiences = audience, audiences
+        self.reader, self.audiences = reader, audiences
         self.citations, self.source = citations, source
 
     def extendMarkdown(self, md: Markdown) -> None:
         # Priority 35 runs before whitespace normalisation, so line numbers match the file.
         md.preprocessors.register(
-            AudiencePreprocessor(md, self.audience, self.audiences, self.source), "audience", 35)
+            AudiencePreprocessor(md, self.reader, self.audiences, self.source), "audience", 35)
         md.inlinePatterns.register(
             CitationProcessor(md, self.citations, self.source), "citation", 175)

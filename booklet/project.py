@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from booklet.clinic import Clinic
-from booklet.config import Edition, find_editions, load_edition
-from booklet.content import Booklet, find_booklets, load_booklet
+from booklet.config import Edition, find_editions, line_of, load_edition, read_text
+from booklet.content import Booklet, find_booklets, load_booklet, load_translation
 from booklet.errors import BookletError, did_you_mean
 from booklet.pdf import Pdf, html_to_pdf
-from booklet.render import FONT_DIR, RenderedEdition, render_edition
+from booklet.render import FONT_DIR, NumberedEdition, RenderedEdition, render_edition
 
 LayOut = Callable[..., Pdf]  # html_to_pdf's signature
 
@@ -52,11 +52,6 @@ class Project:
 
     def editions(self, names: list[str], overrides: dict[str, Any] | None = None) -> list[Edition]:
         """The named editions (all when none are named), validated."""
-        for name in names:
-            if name not in self.edition_files:
-                raise BookletError(
-                    f"unknown edition '{name}'", hint=did_you_mean(name, self.edition_files)
-                    + " (python build.py --list shows them)")
         chosen = names or list(self.edition_files)
         if not chosen:
             raise BookletError("no editions: the editions folder has no .toml files",
@@ -64,14 +59,91 @@ class Project:
         return [load_edition(self.edition_files[name], overrides) for name in chosen]
 
     def jobs(self, names: list[str], overrides: dict[str, Any] | None = None,
-             clinic: Clinic | None = None) -> list[Job]:
-        """Every (booklet, edition) pair to build, in a stable order; a clinic's default paper
-        comes before the command line's settings."""
+             clinic: Clinic | None = None, language: str | None = None,
+             country: str | None = None) -> list[Job]:
+        """Every (booklet, edition, language) to build, in a stable order. `names` are edition
+        or booklet names (none: all). An edition applies to a booklet that declares its
+        audience or that it names; it is built in the booklet's language and in each
+        translation that gives it a label, or only in `language` (or the edition's own). A
+        clinic's default paper comes before the command line's settings."""
         if clinic and clinic.paper:
             overrides = {"paper": clinic.paper, **(overrides or {})}
-        editions = self.editions(names, overrides)
-        return [Job(self, booklet, edition, clinic) for booklet in self.booklets
-                for edition in editions if edition.booklet in (None, booklet.name)]
+        booklet_names = [b.name for b in self.booklets]
+        for name in names:
+            if name not in self.edition_files and name not in booklet_names:
+                raise BookletError(
+                    f"unknown edition or booklet '{name}'",
+                    hint=did_you_mean(name, [*self.edition_files, *booklet_names])
+                    + " (python build.py --list shows them)")
+        booklets = [b for b in self.booklets if b.name in names] or self.booklets
+        editions = self.editions([n for n in names if n in self.edition_files], overrides)
+        for edition in editions:
+            if edition.booklet and edition.booklet not in booklet_names:
+                raise BookletError(f"booklet '{edition.booklet}' not found", edition.path,
+                                   line_of(read_text(edition.path), "booklet")
+                                   if edition.path else None,
+                                   did_you_mean(edition.booklet, booklet_names))
+        for booklet in booklets:
+            for name in booklet.config.editions:
+                if name not in self.edition_files:
+                    raise BookletError(f"[editions.{name}] names no edition file",
+                                       booklet.root / "booklet.toml",
+                                       line_of(read_text(booklet.root / "booklet.toml"),
+                                               f"[editions.{name}"),
+                                       did_you_mean(name, self.edition_files))
+        country = clinic.country if clinic and clinic.country else country
+        jobs = []
+        for booklet in booklets:
+            for edition in editions:
+                if not edition.applies_to(booklet.name, booklet.config.audiences):
+                    continue
+                for variant in self._variants(booklet, edition, language or edition.language):
+                    jobs.append(Job(self, variant, edition, clinic, country,
+                                    self._numbered_edition(booklet, variant)))
+        if not jobs:
+            asked = f" in '{language}'" if language else ""
+            raise BookletError(f"nothing to build: no booklet has the edition(s) asked for{asked}",
+                               hint="python build.py --list shows each booklet's editions "
+                               "and languages")
+        return jobs
+
+    def _variants(self, booklet: Booklet, edition: Edition, language: str | None
+                  ) -> list[Booklet]:
+        """The booklet in each language this edition is built in."""
+        translations = [load_translation(booklet, name) for name in booklet.translations]
+        if language is None:
+            return [booklet] + [t for t in translations if edition.name in t.config.editions]
+        chosen = match_language(language, [booklet, *translations])
+        if chosen is None or (chosen.translation and edition.name not in chosen.config.editions):
+            return []
+        return [chosen]
+
+    @cached_property
+    def _all_editions(self) -> list[Edition]:
+        return self.editions([])
+
+    def _numbered_edition(self, source: Booklet, variant: Booklet) -> NumberedEdition | None:
+        """The edition of this booklet that lists every reference, if any, as `variant` names
+        it: the plain-language sources list points readers to it."""
+        for edition in self._all_editions:
+            if edition.citations == "numbered" and edition.applies_to(
+                    source.name, source.config.audiences):
+                if variant.translation is None or edition.name in variant.config.editions:
+                    return NumberedEdition(variant.edition_text(edition).label)
+                return NumberedEdition(source.edition_text(edition).label, source.config.language)
+        return None
+
+
+def match_language(tag: str, variants: list[Booklet]) -> Booklet | None:
+    """The variant written in `tag`: the same tag or folder name, else the only one in the
+    same language (es → es-US)."""
+    wanted = tag.lower()
+    for variant in variants:
+        if wanted in (variant.config.language.lower(), (variant.translation or "").lower()):
+            return variant
+    language = wanted.split("-")[0]
+    same = [v for v in variants if v.config.language.lower().split("-")[0] == language]
+    return same[0] if len(same) == 1 else None
 
 
 @dataclass(frozen=True)
@@ -85,24 +157,37 @@ class Built:
 @dataclass(frozen=True)
 class Job:
     project: Project
-    booklet: Booklet
+    booklet: Booklet  # in the language of this copy
     edition: Edition
     clinic: Clinic | None = None
+    country: str | None = None  # ISO 3166 code of the readers' country, if the copy has one
+    numbered_edition: NumberedEdition | None = None  # the edition listing every reference
 
     @property
     def stem(self) -> str:
-        """The output name: <booklet>-<edition>[-<clinic>]-<paper>[-large-print][-print-shop]."""
+        """The output name:
+        <booklet>-<edition>[-<lang>][-<clinic>|-<country>]-<paper>[-large-print][-print-shop]."""
         edition = self.edition
-        clinic = f"-{self.clinic.id}" if self.clinic else ""
-        return f"{self.booklet.name}-{edition.name}{clinic}-{edition.page_paper}{edition.variant}"
+        language = f"-{self.booklet.translation}" if self.booklet.translation else ""
+        if self.clinic:
+            whose = f"-{self.clinic.id}"
+        else:
+            whose = f"-{self.country.lower()}" if self.country else ""
+        return (f"{self.booklet.name}-{edition.name}{language}{whose}-{edition.page_paper}"
+                f"{edition.variant}")
 
     @property
     def label(self) -> str:
-        return self.edition.name + (f" {self.clinic.id}" if self.clinic else "")
+        """How progress lines and summaries name the copy: booklet, edition, language, clinic."""
+        parts = [self.booklet.name, self.edition.name, self.booklet.translation,
+                 self.clinic.id if self.clinic else self.country]
+        return " ".join(part for part in parts if part)
 
-    def render(self, edition: Edition | None = None) -> RenderedEdition:
+    def render(self, edition: Edition | None = None, last_page: int | None = None
+               ) -> RenderedEdition:
         return render_edition(self.booklet, edition or self.edition, self.project.templates_dir,
-                              self.clinic)
+                              self.clinic, last_page=last_page, country=self.country,
+                              numbered_edition=self.numbered_edition)
 
     def build(self, lay_out: LayOut = html_to_pdf) -> Built:
         started = time.perf_counter()
@@ -128,7 +213,8 @@ class Job:
         """Clinic copies with the same key have the same pages between cover and back page."""
         if not self.clinic or self.edition.saddle_stitch:
             return None  # padding to whole sheets depends on the back page
-        return (self.booklet.name, self.edition.model_dump_json(), self.clinic.accent)
+        return (self.booklet.name, self.booklet.translation, self.edition.model_dump_json(),
+                self.clinic.accent, self.country)
 
     def build_reusing(self, body: bytes, pages: int, lay_out: LayOut = html_to_pdf) -> Built:
         """This clinic's copy from another clinic's copy with the same layout key: only the
@@ -136,8 +222,7 @@ class Job:
         from booklet.splice import splice_clinic_pages  # pikepdf: only for clinic batches
 
         started = time.perf_counter()
-        rendered = render_edition(self.booklet, self.edition, self.project.templates_dir,
-                                  self.clinic, last_page=pages)
+        rendered = self.render(last_page=pages)
         clinic_pages = self.to_pdf(rendered, lay_out)
         data = splice_clinic_pages(body, clinic_pages.data)
         return Built(rendered, Pdf(data, pages, clinic_pages.warnings),

@@ -1,4 +1,5 @@
-"""Takes a booklet's references.yaml, gives Reference records and their Vancouver-style text."""
+"""Takes a booklet's references.yaml, gives Reference records and their Vancouver-style text
+(its few words, such as 'Available from:', in the edition's language)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from booklet.config import parse_yaml, read_text, validate
 from booklet.errors import BookletError
+from booklet.i18n import Language
 
 
 class Reference(BaseModel):
@@ -33,14 +35,15 @@ class Reference(BaseModel):
     date: str = ""
     note: str = ""
 
-    def vancouver(self) -> str:
-        """The reference as one line of Vancouver-style text."""
+    def vancouver(self, words: Language) -> str:
+        """The reference as one line of Vancouver-style text, its words in `words`' language."""
         parts = []
         if self.authors:
-            names = ", ".join(self.authors) + (", et al" if self.et_al else "")
+            names = ", ".join(self.authors) + (words.gettext(", et al") if self.et_al else "")
             parts.append(names + ".")
         web = self.type != "article"
-        parts.append(self.title.rstrip(".") + (" [Internet]." if web and self.url else "."))
+        medium = " " + words.gettext("[Internet]") if web and self.url else ""
+        parts.append(self.title.rstrip(".") + medium + ".")
         source = self.container
         if self.type == "article":
             issue = f"({self.issue})" if self.issue else ""
@@ -59,7 +62,7 @@ class Reference(BaseModel):
         if self.pmcid:
             parts.append(f"{self.pmcid}.")
         if self.url and not (self.doi or self.pmid or self.pmcid):
-            parts.append(f"Available from: {self.url}")
+            parts.append(words.gettext("Available from: %(url)s") % {"url": self.url})
         if self.note:
             parts.append(f"({self.note.rstrip('.')}.)")
         return " ".join(parts)

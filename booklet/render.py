@@ -1,4 +1,6 @@
-"""Takes a Booklet and an Edition, gives the edition's print-ready HTML (Jinja templates)."""
+"""Takes a Booklet (in one language) and an Edition, gives the edition's print-ready HTML:
+Markdown sections for one reader, merged by the Jinja templates with every printed word from
+the language's message catalog."""
 
 from __future__ import annotations
 
@@ -11,17 +13,17 @@ import jinja2
 from markdown import Markdown
 
 from booklet.clinic import Clinic
-from booklet.config import Edition, line_of, read_text
+from booklet.config import CrisisLine, Edition, EmergencyNumber, line_of, read_text
 from booklet.content import Booklet, Section
 from booklet.errors import BookletError, did_you_mean, display_path
-from booklet.extensions import BookletExtension, Citations, SourceFile
+from booklet.extensions import BookletExtension, Citations, Reader, SourceFile
+from booklet.i18n import Language, css_content, language, translations
 from booklet.images import check_images
 from booklet.paper import PAPER_SIZES
 from booklet.references import Reference
 from booklet.sanitise import sanitise
 
-MARKDOWN_EXTENSIONS = ["tables", "def_list", "admonition", "attr_list", "sane_lists"]
-MARKDOWN_CONFIG = {"tables": {"use_align_attribute": True}}
+MARKDOWN_EXTENSIONS = ["tables", "def_list", "admonition", "attr_list", "sane_lists", "smarty"]
 FONT_FILES = {  # (weight, style): file in the font package
     (400, "normal"): "AtkinsonHyperlegible-Regular.ttf",
     (400, "italic"): "AtkinsonHyperlegible-Italic.ttf",
@@ -50,6 +52,15 @@ class RenderedSection:
 
 
 @dataclass(frozen=True)
+class NumberedEdition:
+    """The edition that lists every reference, as a plain-language sources page names it;
+    `language` is set when that edition is in another language than the copy."""
+
+    label: str
+    language: str | None = None
+
+
+@dataclass(frozen=True)
 class RenderedEdition:
     booklet: Booklet
     edition: Edition
@@ -66,7 +77,20 @@ class RenderedEdition:
 
 
 def select_sections(booklet: Booklet, edition: Edition) -> list[Section]:
-    """The sections an edition prints, in print order."""
+    """The sections an edition prints, in print order; in a translation, each must be
+    translated."""
+    chosen = _chosen_sections(booklet, edition)
+    for section in chosen:
+        if section.id in booklet.untranslated:
+            raise BookletError(
+                f"section '{section.id}' has no translation", booklet.root,
+                hint=f"translate {display_path(section.path)} into "
+                f"{display_path(booklet.root / section.path.name)} (same id), or build "
+                f"{edition.name} without this language")
+    return chosen
+
+
+def _chosen_sections(booklet: Booklet, edition: Edition) -> list[Section]:
     if edition.audience not in booklet.config.audiences:
         raise BookletError(f"unknown audience '{edition.audience}'", edition.path,
                            line_of(_text(edition), "audience"),
@@ -100,13 +124,19 @@ def _line_containing(edition: Edition, needle: str) -> int | None:
     return None
 
 
-def render_section(section: Section, audience: str, audiences: list[str],
-                   citations: Citations) -> RenderedSection:
-    """One section's body as sanitised HTML for one audience."""
+def render_section(section: Section, reader: Reader, audiences: list[str],
+                   citations: Citations, words: Language) -> RenderedSection:
+    """One section's body as sanitised HTML for one reader, with the language's quotation
+    marks."""
     source = SourceFile(section.path, section.body_line, section.body)
+    stray = source.stray_fence_line()
+    if stray:
+        raise BookletError("':::' must stand alone at the start of a line", section.path, stray,
+                           "put the block's ':::' lines on lines of their own")
     md = Markdown(extensions=[*MARKDOWN_EXTENSIONS,
-                              BookletExtension(audience, audiences, citations, source)],
-                  extension_configs=MARKDOWN_CONFIG)
+                              BookletExtension(reader, audiences, citations, source)],
+                  extension_configs={"tables": {"use_align_attribute": True},
+                                     "smarty": {"substitutions": words.quotes}})
     html, removed = sanitise(md.convert(section.body))
     check_images(html, source)
     return RenderedSection(section.id, section.title, html, section.path, section.meta.new_page,
@@ -114,35 +144,58 @@ def render_section(section: Section, audience: str, audiences: list[str],
 
 
 @cache
-def template_environment(templates_dir: Path) -> jinja2.Environment:
-    """One Jinja environment per templates folder, so templates compile once per run
-    (Jinja reloads a template whose file changed)."""
-    return jinja2.Environment(
+def template_environment(templates_dir: Path, catalog: str) -> jinja2.Environment:
+    """One Jinja environment per templates folder and language, so templates compile once per
+    run (Jinja reloads a template whose file changed); `_` is the catalog's gettext."""
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=True,
                                             disabled_extensions=("css",)),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.install_gettext_translations(translations(catalog), newstyle=True)
+    env.filters["css_content"] = css_content
+    return env
+
+
+def by_country(lines: list, country: str | None) -> list:
+    """Crisis lines or emergency numbers, those serving `country` first (in booklet order)."""
+    return sorted(lines, key=lambda line: country not in line.countries) if country else lines
 
 
 def render_edition(booklet: Booklet, edition: Edition, templates_dir: Path,
-                   clinic: Clinic | None = None, last_page: int | None = None) -> RenderedEdition:
-    """The edition's HTML; with `last_page`, only its cover and back page (page `last_page`),
-    for splicing a clinic's pages into a copy laid out once (see booklet/splice.py)."""
+                   clinic: Clinic | None = None, last_page: int | None = None,
+                   country: str | None = None,
+                   numbered_edition: NumberedEdition | None = None) -> RenderedEdition:
+    """The edition's HTML for readers in `country` (None: every country); with `last_page`,
+    only its cover and back page (page `last_page`), for splicing a clinic's pages into a
+    copy laid out once (see booklet/splice.py)."""
+    config = booklet.config
+    words = language(config.language, booklet.root / "booklet.toml")
     citations = Citations(booklet.references, numbered=edition.citations == "numbered")
+    reader = Reader(edition.audience, country)
     sections = [] if last_page else [
-        render_section(s, edition.audience, booklet.config.audiences, citations)
+        render_section(s, reader, config.audiences, citations, words)
         for s in select_sections(booklet, edition)]
     width, height = PAPER_SIZES[edition.page_paper]
+    crisis_lines: list[CrisisLine] = by_country(config.crisis_lines, country)
+    if clinic and clinic.crisis_line and crisis_lines:
+        crisis_lines = [clinic.crisis_line, *crisis_lines]
+    emergency: list[EmergencyNumber] = by_country(config.emergency_numbers, country)
     context = {
-        "booklet": booklet.config,
+        "booklet": config,
+        "source_language": booklet.source_language,
         "edition": edition,
+        "edition_text": booklet.edition_text(edition),
+        "lang": words,
         "sections": sections,
         "references": citations.cited,
+        "numbered_edition": numbered_edition,
         "clinic": clinic,
-        "crisis_lines": ([clinic.crisis_line] if clinic and clinic.crisis_line else [])
-        + booklet.config.crisis_lines,
+        "crisis_lines": crisis_lines,
+        "emergency_numbers": emergency,
         "qr_code": qr_code(clinic.website) if clinic and clinic.website and clinic.qr_code
         else None,
         "page_width": f"{width}mm",
@@ -153,9 +206,9 @@ def render_edition(booklet: Booklet, edition: Edition, templates_dir: Path,
         ],
         "last_page": last_page,
     }
-    html = render_template(templates_dir, "base.html", context)
+    html = render_template(templates_dir, words.catalog, "base.html", context)
     stylesheets = (read_text(templates_dir / "print.css"),
-                   render_template(templates_dir, "edition.css", context))
+                   render_template(templates_dir, words.catalog, "edition.css", context))
     return RenderedEdition(booklet, edition, sections, citations.cited, html, stylesheets)
 
 
@@ -167,9 +220,9 @@ def qr_code(url: str) -> str:
     return segno.make(url, error="m").png_data_uri(scale=6, border=2)
 
 
-def render_template(templates_dir: Path, name: str, context: dict) -> str:
+def render_template(templates_dir: Path, catalog: str, name: str, context: dict) -> str:
     """Renders a template; Jinja mistakes become BookletErrors naming the template file and line."""
-    env = template_environment(templates_dir)
+    env = template_environment(templates_dir, catalog)
     try:
         return env.get_template(name).render(context)
     except jinja2.TemplateSyntaxError as error:

@@ -26,12 +26,18 @@ publisher = "Test Publisher"
 keywords = ["testing"]
 audiences = ["patient", "clinician", "policymaker"]
 disclaimer = "General information only."
-emergency = "In an emergency, call 999."
+crisis_heading = "If you are thinking about suicide or feel unsafe"
 
 [[crisis_lines]]
 region = "UK"
 name = "Samaritans"
 contact = "Call 116 123"
+countries = ["GB"]
+
+[[emergency_numbers]]
+region = "UK"
+number = "999"
+countries = ["GB"]
 """
 
 SECTION_ONE = """\
@@ -117,6 +123,8 @@ def make_project(root: Path, files: dict[str, str | bytes]) -> Path:
     """A project in `root`: the real templates and editions plus `files` (path → text)."""
     shutil.copytree(REPO / "templates", root / "templates")
     shutil.copytree(REPO / "editions", root / "editions")
+    if not any(name.startswith("content/ketamine/") for name in files):
+        (root / "editions" / "quick-guide.toml").unlink()  # it names the ketamine booklet
     for name, text in files.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)

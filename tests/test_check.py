@@ -26,7 +26,7 @@ def test_clean_project_passes_and_prints_a_readability_table(small_project: Path
                                                               capsys) -> None:
     assert main(["--project", str(small_project), "--check"]) == 0
     out = capsys.readouterr().out
-    assert "Readability, patient edition (limits: grade 7, SMOG 8)" in out
+    assert "Readability, demo patient edition (limits: Flesch-Kincaid ≤ 7, SMOG ≤ 8)" in out
     assert "intro" in out and "ok" in out
     assert out.rstrip().endswith("checked 3 edition(s): 0 error(s), 0 warning(s): ok")
     assert not (small_project / "output").exists()
@@ -38,7 +38,8 @@ def test_hard_patient_section_fails_the_check(tmp_path: Path, capsys, monkeypatc
     assert main(["--check"]) == 1
     captured = capsys.readouterr()
     assert "hard" in captured.out and "TOO HARD" in captured.out
-    assert ("error: patient: content/demo/30-hard.md: section 'hard' is too hard to read"
+    assert ("error: demo patient: content/demo/30-hard.md: section 'hard' is too hard to read "
+            "(Flesch-Kincaid 44.9, SMOG 33.4; limits Flesch-Kincaid ≤ 7, SMOG ≤ 8)"
             in captured.err)
     assert captured.out.rstrip().endswith("checked 3 edition(s): 1 error(s), 0 warning(s): "
                                           "problems found")
@@ -59,7 +60,7 @@ def test_content_error_is_reported_with_its_line(tmp_path: Path, capsys, monkeyp
     monkeypatch.chdir(make_project(tmp_path / "p", files))
     assert main(["--check"]) == 1
     err = capsys.readouterr().err
-    assert ("error: clinician: content/demo/20-details.md:7: '::: clinician' block is never "
+    assert ("error: demo clinician: content/demo/20-details.md:7: '::: clinician' block is never "
             "closed") in err
     assert "never cited" not in err  # unknown while an edition cannot be rendered
 
@@ -101,9 +102,9 @@ def test_links_sections_and_raw_html_are_reported(tmp_path: Path, capsys, monkey
     monkeypatch.chdir(make_project(tmp_path / "p", files))
     assert main(["--check"]) == 1
     err = capsys.readouterr().err
-    assert ("error: clinician: content/demo/20-details.md: link to '#nowhere' points nowhere"
+    assert ("error: demo clinician: content/demo/20-details.md: link to '#nowhere' points nowhere"
             in err)
     assert "#intro" not in err
-    assert ("warning: clinician: content/demo/20-details.md: raw HTML removed for safety: "
+    assert ("warning: demo clinician: content/demo/20-details.md: raw HTML removed for safety: "
             "onclick= on <p>, <script>, style= on <span>") in err
     assert "warning: content/demo/30-orphan.md: section 'orphan' is in no edition" in err

@@ -18,7 +18,7 @@ CASES = {
     # name: (files changed in the small project, extra args, expected error line)
     "unknown edition": (
         {}, ["patiant"],
-        "error: unknown edition 'patiant'; did you mean 'patient'? "
+        "error: unknown edition or booklet 'patiant'; did you mean 'patient'? "
         "(python build.py --list shows them)"),
     "front matter not YAML": (
         {"content/demo/10-intro.md": "---\nid: intro\ntitle: [unclosed\norder: 10\n---\nText\n"},
@@ -170,7 +170,7 @@ def test_command_line_error_has_no_traceback(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, str(REPO / "build.py"), "nosuch"], cwd=root,
                             capture_output=True, text=True)
     assert result.returncode == 2
-    assert result.stderr == ("error: unknown edition 'nosuch'; valid choices: clinician, "
-                             "patient, policymaker, quick-guide "
+    assert result.stderr == ("error: unknown edition or booklet 'nosuch'; valid choices: "
+                             "clinician, demo, patient, policymaker "
                              "(python build.py --list shows them)\n")
     assert result.stdout == ""

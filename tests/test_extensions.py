@@ -9,7 +9,8 @@ import pytest
 from markdown import Markdown
 
 from booklet.errors import BookletError
-from booklet.extensions import BookletExtension, Citations, SourceFile
+from booklet.extensions import BookletExtension, Citations, Reader, SourceFile
+from booklet.i18n import language
 from booklet.references import Reference
 
 AUDIENCES = ["patient", "clinician", "policymaker"]
@@ -21,12 +22,12 @@ REFERENCES = {
 
 
 def convert(text: str, audience: str = "patient", numbered: bool = True,
-            citations: Citations | None = None) -> str:
+            citations: Citations | None = None, country: str | None = None) -> str:
     text = dedent(text).strip("\n")
     citations = citations or Citations(REFERENCES, numbered=numbered)
     source = SourceFile(Path("section.md"), 7, text)
-    md = Markdown(extensions=["admonition",
-                              BookletExtension(audience, AUDIENCES, citations, source)])
+    md = Markdown(extensions=["admonition", "sane_lists", BookletExtension(
+        Reader(audience, country), AUDIENCES, citations, source)])
     return md.convert(text)
 
 
@@ -130,10 +131,10 @@ def test_vancouver_reference_text() -> None:
                         title="Efficacy of esketamine", container="JAMA Psychiatry",
                         year="2019", volume="76", issue="9", pages="893-903",
                         doi="10.1001/jamapsychiatry.2019.1189", pmid="31166571")
-    assert article.vancouver() == (
+    assert article.vancouver(language("en-US")) == (
         "Daly EJ, Trivedi MH, et al. Efficacy of esketamine. JAMA Psychiatry. "
         "2019;76(9):893-903. doi:10.1001/jamapsychiatry.2019.1189. PMID: 31166571.")
     page = Reference(key="y", type="webpage", title="Esketamine nasal spray",
                      container="Cleveland Clinic", url="https://example.org/e")
-    assert page.vancouver() == ("Esketamine nasal spray [Internet]. Cleveland Clinic. "
-                                "Available from: https://example.org/e")
+    assert page.vancouver(language("en-US")) == (
+        "Esketamine nasal spray [Internet]. Cleveland Clinic. Available from: https://example.org/e")

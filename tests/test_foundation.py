@@ -55,7 +55,8 @@ def test_citations_are_numbered_for_professionals_and_listed_for_patients(
     assert ("A plain guide for patients. Patient Charity. 2022. https://example.org/guide"
             in patient)
     assert "Checked on 1 May 2022" not in patient  # notes are for professionals
-    assert "We also used 1 research study. The clinician edition" in patient
+    assert ("We also used 1 research study. The “Clinician edition” of this booklet lists it."
+            in patient)
     assert "A test article" not in patient
     assert "A test web page" not in patient  # only cited in a professional block
 
@@ -119,7 +120,7 @@ def test_every_edition_ends_with_crisis_box_and_notice(small_build: Path) -> Non
         last = " ".join(page_texts(pdf(small_build, edition))[-1].split())
         assert "Samaritans" in last and "116 123" in last
         assert "Not medical advice." in last
-        assert "In an emergency, call 999." in last
+        assert "In an emergency, call 999 (UK)." in last
 
 
 def test_pages_carry_running_header_and_page_x_of_y(small_build: Path) -> None:
@@ -173,11 +174,11 @@ def test_same_input_gives_byte_identical_pdfs(small_project: Path, tmp_path: Pat
 def test_list_shows_editions_and_their_sections(small_project: Path, capsys) -> None:
     assert main(["--project", str(small_project), "--list"]) == 0
     out = capsys.readouterr().out
-    assert "patient: Patient edition" in out
-    assert "clinician: Clinician edition" in out
-    clinician_part = out.split("clinician:")[1].split("patient:")[0]
+    assert "demo patient: Patient edition (en-GB, patient, letter, 12.5pt)" in out
+    assert "demo clinician: Clinician edition" in out
+    clinician_part = out.split("demo clinician:")[1].split("demo patient:")[0]
     assert "details" in clinician_part
-    patient_part = out.split("patient:")[1].split("policymaker:")[0]
+    patient_part = out.split("demo patient:")[1].split("demo policymaker:")[0]
     assert "intro" in patient_part and "details" not in patient_part
 
 
@@ -187,7 +188,7 @@ def test_progress_line_per_edition(small_project: Path, capsys) -> None:
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 3
     for line, edition in zip(lines, EDITIONS, strict=True):
-        assert line.startswith(edition)
+        assert line.startswith(f"demo {edition} ")
         assert " pages " in line and " s " in line and f"demo-{edition}-letter.pdf" in line
 
 

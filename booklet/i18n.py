@@ -1,0 +1,198 @@
+"""Takes a BCP 47 language tag, gives what a build needs to print in that language: the Babel
+locale, the message catalog (booklet/locales/<lang>/LC_MESSAGES/booklet.po, compiled to .mo
+by `make`), dates, lists, language and country names, quotation marks and the CSS form of
+messages with counters ("Page {page} of {pages}")."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import cache, cached_property
+from pathlib import Path
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date
+from babel.lists import format_list
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import PoFileError, read_po
+from babel.support import NullTranslations, Translations
+
+from booklet.errors import BookletError
+
+LOCALES_DIR = Path(__file__).parent / "locales"
+DOMAIN = "booklet"
+SOURCE_LANGUAGE = "en"  # the language of the msgids in the templates and the engine
+TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|[0-9]{3}))?$")
+# Two-letter CLDR territories that are not ISO 3166-1 countries (reserved or grouping codes).
+NOT_COUNTRIES = frozenset({"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN",
+                           "XA", "XB", "XK", "ZZ"})
+COUNTER = re.compile(r"\{(\w+)\}")
+
+
+def parse_tag(tag: str) -> Locale:
+    """The Babel locale of a BCP 47 tag such as es, es-419, en-GB or zh-Hant; ValueError if
+    the tag is malformed or names no language CLDR knows."""
+    if not TAG.match(tag):
+        raise ValueError(f"'{tag}' is not a language tag such as 'en-US', 'es' or 'es-419'")
+    try:
+        return Locale.parse(tag, sep="-")
+    except (UnknownLocaleError, ValueError):
+        raise ValueError(f"'{tag}' is not a language that booklet knows "
+                         "(use a BCP 47 tag such as 'en-GB', 'es-US' or 'fr-CA')") from None
+
+
+def is_country(code: str) -> bool:
+    """An ISO 3166-1 alpha-2 country code, e.g. GB or US."""
+    return (len(code) == 2 and code.isascii() and code.isupper() and code not in NOT_COUNTRIES
+            and code in Locale(SOURCE_LANGUAGE).territories)
+
+
+def catalog_languages() -> list[str]:
+    """The languages that have a message catalog, e.g. ['en', 'es']."""
+    found = LOCALES_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po")
+    return sorted(path.parent.parent.name for path in found)
+
+
+def catalog_for(tag: str) -> str | None:
+    """The catalog that serves `tag`: the same language, region or script first (es-US →
+    es_US, then es)."""
+    locale = parse_tag(tag)
+    available = catalog_languages()
+    for candidate in (str(locale), f"{locale.language}_{locale.script}" if locale.script
+                      else None, locale.language):
+        if candidate in available:
+            return candidate
+    return None
+
+
+def po_path(catalog: str) -> Path:
+    return LOCALES_DIR / catalog / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@cache
+def translations(catalog: str) -> NullTranslations:
+    """The compiled catalog: the .mo `make` wrote when it is newer than the .po, else the .po
+    compiled here, so an edited catalog is never ignored. Syntax errors name the .po line."""
+    po = po_path(catalog)
+    mo = po.with_suffix(".mo")
+    if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+        with mo.open("rb") as file:
+            return Translations(file, domain=DOMAIN)
+    try:
+        with po.open("rb") as file:
+            parsed = read_po(file, locale=catalog, domain=DOMAIN, abort_invalid=True)
+    except PoFileError as error:
+        raise BookletError(f"message catalog cannot be compiled: {error}", po,
+                           getattr(error, "lineno", None),
+                           "fix the .po file (each msgid needs a msgstr in quotes)") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise BookletError(f"message catalog cannot be read: {error}", po,
+                           hint="save it as UTF-8") from None
+    compiled = io.BytesIO()
+    write_mo(compiled, parsed)
+    compiled.seek(0)
+    return Translations(compiled, domain=DOMAIN)
+
+
+@dataclass(frozen=True)
+class Language:
+    """One language's words and formats, for templates (`_`, `lang.date(...)`) and messages."""
+
+    tag: str
+    catalog: str
+
+    @cached_property
+    def locale(self) -> Locale:
+        return parse_tag(self.tag)
+
+    @cached_property
+    def translations(self) -> NullTranslations:
+        return translations(self.catalog)
+
+    def gettext(self, message: str) -> str:
+        return self.translations.gettext(message)
+
+    def ngettext(self, singular: str, plural: str, count: int) -> str:
+        return self.translations.ngettext(singular, plural, count)
+
+    def pgettext(self, context: str, message: str) -> str:
+        return self.translations.pgettext(context, message)
+
+    def date(self, value: date) -> str:
+        """A date written out in full: 'November 23, 2026', '23 de noviembre de 2026'."""
+        return format_date(value, "long", locale=self.locale)
+
+    def either(self, items: list[str]) -> str:
+        """'a, b or c' in this language."""
+        return format_list(items, style="or", locale=self.locale) if items else ""
+
+    def name_of(self, tag: str) -> str:
+        """A language's name in this language, e.g. 'inglés' for en-US in Spanish."""
+        return parse_tag(tag).get_language_name(self.locale) or tag
+
+    @property
+    def quotes(self) -> dict[str, str]:
+        """Typographic quotation marks for Python-Markdown's smarty extension."""
+        marks = {"left-double-quote": self.pgettext("opening quotation mark", "\u201c"),
+                 "right-double-quote": self.pgettext("closing quotation mark", "\u201d")}
+        return {key: _html(value) for key, value in marks.items()}
+
+
+def _html(text: str) -> str:
+    return "".join(f"&#{ord(char)};" if ord(char) > 127 else char for char in text)
+
+
+def css_content(message: str, **values: object) -> str:
+    """A message with {counters} as a CSS content value: 'Page {page} of {pages}' →
+    "Page " counter(page) " of " counter(pages); a counter given in `values` is printed as
+    that value instead."""
+    parts = []
+    for index, piece in enumerate(COUNTER.split(message)):
+        if index % 2:
+            parts.append(_css_string(str(values[piece])) if piece in values
+                         else f"counter({piece})")
+        elif piece:
+            parts.append(_css_string(piece))
+    return " ".join(parts) or '""'
+
+
+def _css_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@cache
+def language(tag: str, blame: Path | None = None) -> Language:
+    """The Language for a booklet's tag; a tag with no catalog is an error naming `blame`."""
+    catalog = catalog_for(tag)
+    if catalog is None:
+        raise BookletError(
+            f"no message catalog for language '{tag}' (catalogs: "
+            + ", ".join(catalog_languages()) + ")", blame,
+            hint=f"add booklet/locales/{parse_tag(tag).language}/LC_MESSAGES/{DOMAIN}.po "
+            "(README: Translate a booklet)")
+    return Language(tag, catalog)
+
+
+@cache
+def user_language() -> Language:
+    """The language of the person at the terminal (LANGUAGE, LC_ALL, LC_MESSAGES, LANG), for
+    the engine's own messages; English when no catalog matches."""
+    for variable in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(variable, "").split(":")[0].split(".")[0].replace("_", "-")
+        if value and value not in ("C", "POSIX"):
+            try:
+                catalog = catalog_for(value)
+            except ValueError:
+                continue
+            if catalog:
+                return Language(value, catalog)
+            break
+    return Language(SOURCE_LANGUAGE, SOURCE_LANGUAGE)
+
+
+def _(message: str) -> str:
+    """The engine's messages in the user's language (extracted by pybabel like the templates)."""
+    return user_language().gettext(message)
