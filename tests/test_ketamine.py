@@ -26,7 +26,26 @@ BANNED = [
     # overstatements a review found: trials are not consistent (KARMA-Dep 2), bladder harm has
     # isolated reports at treatment doses, and how fast acute effects pass is not in the sources
     r"consistently show", r"not at treatment doses", r"pass within a few hours",
+    # draft and internal wording that a release build must not print (booklet.toml's
+    # reviewed_by still names COVERAGE.md in the imprint, so that file name is not banned here)
+    r"to confirm", r"not verified", r"descriptive title",
+    # the label's driving rule is "until the next day after a restful sleep", not "that day";
+    # blood pressure is always checked, not "may" be
+    r"on the day of (your )?treatment", r"(drive|driving) that day", r"may check your blood pressure",
+    # it is usually, not never, a first choice; benefit is never printed without its comparison
+    r"(?<!usually )not a first choice", r"often within a day", r"about half (of people )?got",
+    r"low mood",  # "depression" is the name of the illness
+    r"floridahealthcarelawfirm",  # the telehealth rule is cited from the Federal Register
 ]
+# Patient-facing editions cite no news or secondary pages and no source whose title is unknown
+# (supplied titles print in [square brackets]); the quick guide points to no missing section.
+PATIENT_BANNED = [
+    r"\[", r"cdcr\.ca\.gov", r"beckershospitalreview", r"starobserver", r"medlineplus",
+    r"suicidepreventionaust", r"only for depression", r"see the section on who should not",
+]
+QUICK_GUIDE_BANNED = [r"see the section"]
+ALL = [*EDITIONS, "quick-guide"]
+PATIENT = ["patient", "quick-guide"]
 REQUIRED = {  # phrase (regex, case-insensitive) → editions that must print it
     r"\b988\b": EDITIONS,
     r"116 123": EDITIONS,
@@ -36,7 +55,7 @@ REQUIRED = {  # phrase (regex, case-insensitive) → editions that must print it
     r"dependence and craving are possible": EDITIONS,
     r"is thought to|are thought to|scientists think": EDITIONS,
     r"only available through a clinician": EDITIONS,
-    r"at least 2 hours": ["patient", "clinician"],
+    r"at least 2 hours": ["patient", "quick-guide", "clinician"],
     r"schedule iii": ["patient", "clinician", "policymaker"],
     r"class b": ["patient", "clinician", "policymaker"],
     r"\bS8\b|schedule 8": ["patient", "clinician", "policymaker"],
@@ -49,9 +68,54 @@ REQUIRED = {  # phrase (regex, case-insensitive) → editions that must print it
     r"Words used in this booklet": ["patient"],
     r"Where this information comes from": ["patient"],
     r"Get help right away": ["patient"],
-    r"do not drive": ["patient"],
+    r"do not drive": PATIENT,
     r"Contraindications": ["clinician"],
     r"Warnings and precautions": ["clinician"],
+    # label counselling, in every patient-facing edition (the quick guide included)
+    r"until the next day": ALL,
+    r"about 40 minutes after": ALL,
+    r"nausea": ["patient", "quick-guide", "clinician"],
+    r"(eat|food) for 2 hours": ["patient", "quick-guide", "clinician"],
+    r"30 minutes": ["patient", "quick-guide", "clinician"],
+    r"at least 1 hour before": ["patient", "quick-guide", "clinician"],
+    r"vertigo": ["patient", "quick-guide", "clinician"],
+    r"spinning": PATIENT,
+    r"faint": PATIENT,
+    r"About 27 in 100 .{0,80}About 14 in 100": PATIENT,  # nausea, with the placebo arm
+    r"26\.9% vs 13\.8%": ["clinician"],
+    r"alcohol": ["patient", "quick-guide", "clinician"],
+    r"opioid": ["patient", "quick-guide", "clinician"],
+    r"amphetamine": ["patient", "quick-guide", "clinician"],
+    r"MAOI": ["patient", "quick-guide", "clinician"],
+    r"benzodiazepine": ["clinician"],
+    r"armodafinil": ["clinician"],
+    r"breastfe": ["patient", "quick-guide", "clinician"],
+    r"get pregnant, stop": PATIENT,
+    r"adults only": PATIENT,
+    r"up to age 24": ["patient", "quick-guide", "clinician"],
+    r"Tell your team before treatment": PATIENT,
+    r"aneurysm": ["patient", "quick-guide", "clinician"],
+    # complete indications
+    r"thoughts of suicide now": ["patient"],
+    r"acute suicidal ideation or behavior": ["clinician", "policymaker"],
+    r"on its own": ["patient"],
+    r"usually not a first choice": ["patient"],
+    # benefit with its comparison
+    r"About 55 in 100 .{0,80}About 41 in 100": ["patient"],
+    r"About 47 in 100 .{0,80}About 33 in 100": ["patient"],
+    r"55\.4% (with ketamine )?vs 41\.2%": ["clinician", "policymaker"],
+    r"active placebo \(midazolam": ["clinician"],
+    r"too small to tell": ["patient"],
+    r"too few participants to assess the risk of mania": ["clinician", "policymaker"],
+    # current as of December 2026
+    r"respiratory depression": ["clinician", "policymaker"],
+    r"version 18": EDITIONS,
+    r"31 December 2026": ["clinician", "policymaker"],
+    r"90 FR 61301": ["clinician", "policymaker"],
+    r"A\$25\.00": ["clinician", "policymaker"],
+    r"A\$7\.70": ["policymaker"],
+    r"0477 13 11 14": EDITIONS,
+    r"112 or 999": EDITIONS,
 }
 SEED_PARTS = [
     "Introduction", "1 Ketamine Uses in Medicine", "2 The Different Forms of Ketamine",
@@ -84,10 +148,12 @@ def rendered(edition: str):
     return job.render()
 
 
-@pytest.mark.parametrize("edition", EDITIONS)
+@pytest.mark.parametrize("edition", ALL)
 def test_no_edition_prints_a_corrected_claim(ketamine_build: Path, edition: str) -> None:
     printed = text(ketamine_build, edition)
-    for pattern in BANNED:
+    banned = BANNED + (PATIENT_BANNED if edition in PATIENT else []) \
+        + (QUICK_GUIDE_BANNED if edition == "quick-guide" else [])
+    for pattern in banned:
         found = re.search(pattern, printed, re.IGNORECASE)
         assert not found, f"{edition} prints '{found[0]}' near: " \
                           f"{printed[max(0, found.start() - 80):found.end() + 80]}"
