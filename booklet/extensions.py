@@ -108,30 +108,34 @@ class AudiencePreprocessor(Preprocessor):
 
     def run(self, lines: list[str]) -> list[str]:
         kept: list[str] = []
-        opened: Block | None = None
+        opened: list[Block] = []  # a country block may stand inside an audience block
         for index, line in enumerate(lines):
             match = FENCE.match(line.rstrip())
             if not match:
-                if opened is None or opened.shows(self.reader):
+                if all(block.shows(self.reader) for block in opened):
                     kept.append(line)
                 continue
             number = self.source.first_line + index
             words = match[1].split()
             if not words:
-                if opened is None:
+                if not opened:
                     raise BookletError("':::' closes no open block", self.source.path, number,
                                        "remove it, or open a block with '::: patient' above")
-                opened = None
-            elif opened is not None:
+                opened.pop()
+                continue
+            block = parse_fence(words, self.audiences, self.source.path, number)
+            if opened and (block.names or not opened[-1].names):
+                outer = opened[-1]
                 raise BookletError(
-                    f"'::: {' '.join(words)}' opens a block inside the '::: {opened.label}' "
-                    f"block opened on line {opened.line}; blocks cannot be nested",
-                    self.source.path, number, "close the first block with ':::' before this line")
-            else:
-                opened = parse_fence(words, self.audiences, self.source.path, number)
-        if opened is not None:
-            raise BookletError(f"'::: {opened.label}' block is never closed", self.source.path,
-                               opened.line, "add a line ':::' where the block ends")
+                    f"'::: {block.label}' opens a block inside the '::: {outer.label}' "
+                    f"block opened on line {outer.line}; blocks cannot be nested",
+                    self.source.path, number, "close the first block with ':::' before this "
+                    "line (only a country= block may stand inside an audience block)")
+            opened.append(block)
+        if opened:
+            raise BookletError(f"'::: {opened[-1].label}' block is never closed",
+                               self.source.path, opened[-1].line,
+                               "add a line ':::' where the block ends")
         return kept
 
 

@@ -31,7 +31,8 @@ BANNED = [
     r"to confirm", r"not verified", r"descriptive title",
     # the label's driving rule is "until the next day after a restful sleep", not "that day";
     # blood pressure is always checked, not "may" be
-    r"on the day of (your )?treatment", r"(drive|driving) that day", r"may check your blood pressure",
+    r"on the day of (your )?treatment", r"(drive|driving) that day",
+    r"may check your blood pressure",
     # it is usually, not never, a first choice; benefit is never printed without its comparison
     r"(?<!usually )not a first choice", r"often within a day", r"about half (of people )?got",
     r"low mood",  # "depression" is the name of the illness
