@@ -1,11 +1,12 @@
 """make bench: booklet's overhead over raw WeasyPrint, measured in the same run.
 
-1. Per edition: wall-clock seconds of `build.py EDITION` against a plain WeasyPrint run on the
-   very HTML that build writes with --html, both as fresh processes (both pay Python start-up
-   and loading WeasyPrint; ours also loads, validates and renders the content, in parallel
-   with a worker process loading WeasyPrint). The two commands take turns, best of 7 each, so
-   a busy spell on a shared machine hits both. CPU seconds are shown too: the parallel start
-   hides booklet's own work from the clock, not from the processor.
+1. Per edition: wall-clock seconds of `build.py BOOKLET EDITION --lang LANG` against a plain
+   WeasyPrint run on the very HTML that build writes with --html, both as fresh processes
+   (both pay Python start-up and loading WeasyPrint; ours also loads, validates and renders
+   the content, in parallel with a worker process loading WeasyPrint). The two commands take
+   turns, best of 7 each, so a busy spell on a shared machine hits both. CPU seconds are
+   shown too: the parallel start hides booklet's own work from the clock, not from the
+   processor.
 2. Whole run: `build.py --jobs 1` for every edition (one worker lays out all of them), against
    one process that runs plain WeasyPrint on all those HTML files.
 3. Clinic batch: the patient edition for 20 clinics of one health system (one colour, their
@@ -73,7 +74,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run([*build, tmp, "--html"], cwd=ROOT, check=True)  # the HTML, untimed
         for job in jobs:
-            ours, raw = best_of([[*build, tmp, job.edition.name],
+            language = job.booklet.translation or job.booklet.config.language
+            ours, raw = best_of([[*build, tmp, job.booklet.name, job.edition.name,
+                                  "--lang", language],
                                  [sys.executable, "-c", RAW_WEASYPRINT, f"{tmp}/{job.stem}.html"]],
                                 tmp)
             ratios.append(row(job.stem, ours, raw))
@@ -114,7 +117,7 @@ def clinic_batch(clinics: int = 20) -> float:
                 .replace("010-2000", f"010-{2000 + number}"))
         project = Project(root)
         jobs = [job for folder in sorted((root / "clinics").iterdir())
-                for job in project.jobs(["patient"], {}, load_clinic(folder))]
+                for job in project.jobs(["patient"], {}, load_clinic(folder), language="en-US")]
         timings = []
         for reuse in (False, True):
             started = time.perf_counter()
