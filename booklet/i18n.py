@@ -30,6 +30,8 @@ TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|[0-9]{3}))?$")
 NOT_COUNTRIES = frozenset({"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN",
                            "XA", "XB", "XK", "ZZ"})
 COUNTER = re.compile(r"\{(\w+)\}")
+PO_LINE = re.compile(r'^(#.*|(msgctxt|msgid|msgid_plural|msgstr(\[\d+\])?)\s+"(\\.|[^"\\])*"|'
+                     r'"(\\.|[^"\\])*")\s*$')
 
 
 def parse_tag(tag: str) -> Locale:
@@ -81,16 +83,25 @@ def translations(catalog: str) -> NullTranslations:
     if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
         with mo.open("rb") as file:
             return Translations(file, domain=DOMAIN)
+    hint = "fix the .po file: each msgid needs a msgstr, in double quotes"
     try:
-        with po.open("rb") as file:
-            parsed = read_po(file, locale=catalog, domain=DOMAIN, abort_invalid=True)
-    except PoFileError as error:
-        raise BookletError(f"message catalog cannot be compiled: {error}", po,
-                           getattr(error, "lineno", None),
-                           "fix the .po file (each msgid needs a msgstr in quotes)") from None
+        text = po.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise BookletError(f"message catalog cannot be read: {error}", po,
                            hint="save it as UTF-8") from None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip() and not PO_LINE.match(line):  # Babel's reader would guess silently
+            raise BookletError("message catalog cannot be compiled: a line is not "
+                               "'keyword \"text\"', a quoted string or a comment", po, number, hint)
+    try:
+        parsed = read_po(io.BytesIO(text.encode()), locale=catalog, domain=DOMAIN,
+                         abort_invalid=True)
+    except PoFileError as error:
+        raise BookletError(f"message catalog cannot be compiled: {error}", po,
+                           getattr(error, "lineno", None), hint) from None
+    for message, problems in parsed.check():
+        raise BookletError(f"message catalog cannot be compiled: {problems[0]}", po,
+                           message.lineno, "keep every %(name)s of the msgid in the msgstr")
     compiled = io.BytesIO()
     write_mo(compiled, parsed)
     compiled.seek(0)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from booklet.config import parse_yaml, read_text, validate
 from booklet.errors import BookletError
-from booklet.i18n import Language
+from booklet.i18n import Language, _
 
 
 class Reference(BaseModel):
@@ -80,21 +80,21 @@ def load_references(path: Path) -> dict[str, Reference]:
     if not path.exists():
         return {}
     text = read_text(path)
-    data = parse_yaml(text, path, "references file", "fix the YAML (quote text with a colon)")
+    data = parse_yaml(text, path, _("references file"), _("fix the YAML (quote text with a colon)"))
     if data is None:
         return {}
     if not isinstance(data, list):
-        raise BookletError("references must be a YAML list of entries", path, 1,
-                           "start each entry with '- key: …'")
+        raise BookletError(_("references must be a YAML list of entries"), path, 1,
+                           _("start each entry with '- key: …'"))
     references: dict[str, Reference] = {}
     for entry in data:
         if not isinstance(entry, dict):
-            raise BookletError("each reference must be a mapping with key, type and title",
+            raise BookletError(_("each reference must be a mapping with key, type and title"),
                                path, _entry_line(text, entry))
         reference = validate(Reference, entry, path, _entry_text(text, entry))
         if reference.key in references:
-            raise BookletError(f"duplicate reference key '{reference.key}'", path,
-                               _entry_line(text, entry), "give each reference its own key")
+            raise BookletError(_("duplicate reference key '%(key)s'") % {"key": reference.key},
+                               path, _entry_line(text, entry), _("give each reference its own key"))
         references[reference.key] = reference
     return references
 
