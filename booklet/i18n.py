@@ -16,8 +16,6 @@ from pathlib import Path
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.lists import format_list
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import PoFileError, read_po
 from babel.support import NullTranslations, Translations
 
 from booklet.errors import BookletError
@@ -83,6 +81,9 @@ def translations(catalog: str) -> NullTranslations:
     if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
         with mo.open("rb") as file:
             return Translations(file, domain=DOMAIN)
+    from babel.messages.mofile import write_mo  # only when a catalog is not compiled yet
+    from babel.messages.pofile import PoFileError, read_po
+
     hint = "fix the .po file: each msgid needs a msgstr, in double quotes"
     try:
         text = po.read_text(encoding="utf-8")

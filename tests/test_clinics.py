@@ -189,7 +189,8 @@ def test_bad_shard(clinic_project: Path, capsys, spec: str) -> None:
 
 def test_custom_edition_needs_no_code(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    assert main(["--project", str(REPO), "--out", str(out), "--quiet", "quick-guide"]) == 0
+    assert main(["--project", str(REPO), "--out", str(out), "--quiet", "quick-guide",
+                 "--lang", "en-US"]) == 0
     text = " ".join(" ".join(page_texts(out / "ketamine-quick-guide-letter.pdf")).split())
     assert "Quick guide" in text and "Questions to ask your care team" in text
     assert "Contents" not in text and "Who should not have it" not in text

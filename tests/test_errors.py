@@ -53,6 +53,26 @@ CASES = {
                                        "audiences: [clinican]\n---\nText\n"},
         [], "error: content/demo/20-details.md:5: unknown audience 'clinican' in audiences; "
             "did you mean 'clinician'?"),
+    "fence inside a sentence": (
+        {"content/demo/10-intro.md": SECTION_ONE.replace("Shared words", "Shared ::: words")},
+        [], "error: content/demo/10-intro.md:8: ':::' must stand alone at the start of a line; "
+            "put the block's ':::' lines on lines of their own"),
+    "edition subtitle": (
+        {"editions/patient.toml": 'label = "P"\naudience = "patient"\nsubtitle = "Mine"\n'},
+        [], "error: editions/patient.toml:3: an edition's subtitle belongs to each booklet; "
+            "move it to content/<booklet>/booklet.toml as [editions.patient] subtitle = …"),
+    "edition names no booklet": (
+        {"editions/extra.toml": 'label = "X"\naudience = "patient"\nbooklet = "demo2"\n'},
+        [], "error: editions/extra.toml:3: booklet 'demo2' not found; did you mean 'demo'?"),
+    "crisis lines without a heading": (
+        {"content/demo/booklet.toml": SMALL_PROJECT["content/demo/booklet.toml"].replace(
+            'crisis_heading = "If you are thinking about suicide or feel unsafe"\n', "")},
+        [], "error: content/demo/booklet.toml: crisis_lines need a crisis_heading"),
+    "clinic country": (
+        {"clinics/x/clinic.toml": 'name = "X"\nphones = [{ label = "A", number = "0123 456" }]\n'
+                                  'country = "England"\n'},
+        ["--clinic", "clinics/x"], "error: clinics/x/clinic.toml:3: 'country': 'England' is not "
+        "an ISO 3166 country code such as 'GB' or 'US'"),
     "unclosed block": (
         {"content/demo/10-intro.md": SECTION_ONE.rsplit(":::", 1)[0]},
         [], "error: content/demo/10-intro.md:18: '::: clinician policymaker' block is never "

@@ -6,6 +6,8 @@ from pathlib import Path
 from textwrap import dedent
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from markdown import Markdown
 
 from booklet.errors import BookletError
@@ -138,3 +140,74 @@ def test_vancouver_reference_text() -> None:
                      container="Cleveland Clinic", url="https://example.org/e")
     assert page.vancouver(language("en-US")) == (
         "Esketamine nasal spray [Internet]. Cleveland Clinic. Available from: https://example.org/e")
+
+
+@pytest.mark.parametrize("source", [
+    "Everyone.\n\n ::: clinician\n Secret dose.\n :::\n",  # a leading space
+    "- one\n- two\n\n    ::: clinician\n    Secret dose.\n    :::\n- three\n",  # in a list item
+    '!!! note "Box"\n\n    Everyone.\n\n    ::: clinician\n    Secret dose.\n    :::\n',  # in a box
+    "> Quoted.\n>\n> ::: clinician\n> Secret dose.\n> :::\n",  # in a quote
+])
+def test_an_audience_block_works_wherever_it_stands(source: str) -> None:
+    assert "Secret" not in convert(source, "patient") and ":::" not in convert(source)
+    assert "Secret dose." in convert(source, "clinician")
+
+
+def test_country_blocks_follow_the_readers_country() -> None:
+    source = """
+        ::: patient
+        Everyone here.
+        ::: country=US
+        Call 911.
+        :::
+        ::: country!=US,GB
+        Call your emergency number.
+        :::
+        :::
+        """
+    assert convert(source, country="US") == "<p>Everyone here.\nCall 911.</p>"
+    assert convert(source, country="GB") == "<p>Everyone here.</p>"
+    assert convert(source) == "<p>Everyone here.\nCall your emergency number.</p>"
+    assert convert(source, "clinician", country="US") == ""
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ("::: patient\n::: country=US\n::: country=GB\n:::\n:::\n:::\n",
+     "'::: country=GB' opens a block inside the '::: country=US' block opened on line 8"),
+    ("::: country=US\n::: patient\n:::\n:::\n",
+     "'::: patient' opens a block inside the '::: country=US' block opened on line 7"),
+])
+def test_only_a_country_block_may_stand_inside_an_audience_block(source: str,
+                                                                 message: str) -> None:
+    with pytest.raises(BookletError) as caught:
+        convert(source)
+    assert caught.value.message.startswith(message)
+
+
+MARKERS = {"patient": "zebrapatient", "clinician": "zebraclinician",
+           "policymaker": "zebrapolicy"}
+PLACES = [  # (before, line prefix, after): where a block can stand
+    ("", "", ""), ("- item\n", "  ", "- next\n"), ("1. step\n", "   ", "2. step\n"),
+    ('!!! warning "Box"\n\n    Box text.\n\n', "    ", ""), ("> Quote.\n", "> ", ""),
+    ("", " ", ""), ("Text before\n", "", "Text after\n"),
+]
+
+
+@given(st.lists(st.tuples(st.sampled_from(AUDIENCES), st.sampled_from(PLACES),
+                          st.sampled_from(["", "## Heading\n", "- a list item\n", "**bold** "])),
+                min_size=1, max_size=6))
+@settings(max_examples=150, deadline=None)
+def test_no_audience_text_leaks_into_another_edition(blocks) -> None:
+    parts = []
+    for audience, (before, prefix, after), extra in blocks:
+        body = f"{extra}{MARKERS[audience]} words"
+        parts.append(f"{before}{prefix}::: {audience}\n{prefix}{body}\n{prefix}:::\n{after}")
+    source = "\n".join(parts)
+    for reader in AUDIENCES:
+        html = convert(source, reader)
+        assert ":::" not in html
+        for audience, marker in MARKERS.items():
+            if audience != reader:
+                assert marker not in html, (reader, source)
+        if any(audience == reader for audience, _, _ in blocks):
+            assert MARKERS[reader] in html, (reader, source)

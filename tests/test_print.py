@@ -63,12 +63,20 @@ def test_large_print_respects_a_larger_edition_size_and_floor(small_project: Pat
 @pytest.fixture(scope="module")
 def ketamine_large_print(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("large")
-    build(REPO, out, "patient", "--large-print")
+    build(REPO, out, "patient", "--large-print", "--lang", "en-US")
     return out / "ketamine-patient-letter-large-print.pdf"
 
 
-def test_saddle_stitch_booklet(small_project: Path, tmp_path: Path) -> None:
+def test_old_booklet_option_still_folds_with_a_warning(small_project: Path, tmp_path: Path,
+                                                       capsys) -> None:
     build(small_project, tmp_path, "patient", "--booklet")
+    assert (tmp_path / "demo-patient-half-letter-booklet.pdf").exists()
+    assert capsys.readouterr().err.startswith("warning: --booklet is deprecated and will be "
+                                              "removed; use --fold")
+
+
+def test_saddle_stitch_booklet(small_project: Path, tmp_path: Path) -> None:
+    build(small_project, tmp_path, "patient", "--fold")
     reading = tmp_path / "demo-patient-half-letter.pdf"
     imposed = tmp_path / "demo-patient-half-letter-booklet.pdf"
     pages = PdfReader(reading).pages
@@ -265,7 +273,7 @@ def test_cover_fits_one_page_and_nothing_on_it_overlaps(tmp_path: Path, paper: s
     """The real booklet's cover with a clinic's logo and crisis line, the fullest cover there
     is: the notice sits below the review dates (at the foot when there is room) and the
     contents start on page 2."""
-    build(REPO, tmp_path, "patient", "--clinic", str(REPO / "clinics/riverside"),
+    build(REPO, tmp_path, "patient", "--lang", "en-US", "--clinic", str(REPO / "clinics/riverside"),
           "--paper", paper, "--set", 'sections=["questions-to-ask"]',
           *(["--large-print"] if large_print else []))
     (path,) = tmp_path.glob("ketamine-patient-riverside-*.pdf")
