@@ -14,8 +14,6 @@ from functools import cache, cached_property
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date
-from babel.lists import format_list
 from babel.support import NullTranslations, Translations
 
 from booklet.errors import BookletError
@@ -135,10 +133,14 @@ class Language:
 
     def date(self, value: date) -> str:
         """A date written out in full: 'November 23, 2026', '23 de noviembre de 2026'."""
+        from babel.dates import format_date  # loads CLDR's calendars: only when rendering
+
         return format_date(value, "long", locale=self.locale)
 
     def either(self, items: list[str]) -> str:
         """'a, b or c' in this language."""
+        from babel.lists import format_list
+
         return format_list(items, style="or", locale=self.locale) if items else ""
 
     def name_of(self, tag: str) -> str:
