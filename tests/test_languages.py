@@ -287,3 +287,25 @@ def test_a_broken_catalog_is_one_line_naming_its_line(tmp_path: Path, monkeypatc
     line = po.read_text().splitlines().index('msgstr Contenido"') + 1
     assert caught.value.file == po and caught.value.line == line
     assert caught.value.message.startswith("message catalog cannot be compiled")
+
+
+@pytest.mark.parametrize("tag", ["en", "es", "es-419", "es-US", "en-GB", "fr-CA", "zh-Hant"])
+def test_bcp47_tags_are_accepted(tag: str) -> None:
+    from booklet.i18n import parse_tag
+
+    assert parse_tag(tag).language == tag.split("-")[0]
+
+
+@pytest.mark.parametrize("tag", ["en_US", "english", "xx-YY", "es-", ""])
+def test_malformed_or_unknown_tags_are_refused(tag: str) -> None:
+    from booklet.i18n import parse_tag
+
+    with pytest.raises(ValueError):
+        parse_tag(tag)
+
+
+def test_catalogs_are_found_for_regional_tags() -> None:
+    from booklet.i18n import catalog_for
+
+    assert catalog_for("es-419") == catalog_for("es-US") == "es"
+    assert catalog_for("en-GB") == "en" and catalog_for("fr-CA") is None
