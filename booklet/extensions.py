@@ -15,6 +15,7 @@ from pathlib import Path
 from markdown import Extension, Markdown
 from markdown.inlinepatterns import InlineProcessor
 from markdown.preprocessors import Preprocessor
+from markdown.treeprocessors import Treeprocessor
 
 from booklet.errors import BookletError, did_you_mean
 from booklet.i18n import is_country
@@ -172,16 +173,30 @@ class CitationProcessor(InlineProcessor):
                     self.source.line_of(f"@{key}"),
                     did_you_mean(key, self.citations.references) if self.citations.references
                     else "add it to references.yaml")
-        numbers = [self.citations.cite(key) for key in keys]
         if not self.citations.numbered:
+            for key in keys:
+                self.citations.cite(key)
             return "", m.start(0), m.end(0)
-        mark = etree.Element("span", {"class": "cite"})
-        mark.text = "\u00a0["
-        for position, (key, number) in enumerate(zip(keys, numbers, strict=True)):
-            link = etree.SubElement(mark, "a", {"href": f"#ref-{key}"})
-            link.text = str(number)
-            link.tail = "]" if position == len(keys) - 1 else ", "
-        return mark, m.start(0), m.end(0)
+        mark = etree.Element("span", {"class": "cite", "data-cite": ";".join(keys)})
+        return mark, m.start(0), m.end(0)  # numbered in reading order by CitationNumbers
+
+
+class CitationNumbers(Treeprocessor):
+    """Numbers the citation marks in reading order (Vancouver: first cited, first numbered);
+    the inline pass meets them out of order, nested lists and tables last."""
+
+    def __init__(self, md: Markdown, citations: Citations):
+        super().__init__(md)
+        self.citations = citations
+
+    def run(self, root: etree.Element) -> None:
+        for mark in [span for span in root.iter("span") if "data-cite" in span.attrib]:
+            keys = mark.attrib.pop("data-cite").split(";")
+            mark.text = "\u00a0["
+            for position, key in enumerate(keys):
+                link = etree.SubElement(mark, "a", {"href": f"#ref-{key}"})
+                link.text = str(self.citations.cite(key))
+                link.tail = "]" if position == len(keys) - 1 else ", "
 
 
 class BookletExtension(Extension):
@@ -199,3 +214,4 @@ class BookletExtension(Extension):
             AudiencePreprocessor(md, self.reader, self.audiences, self.source), "audience", 35)
         md.inlinePatterns.register(
             CitationProcessor(md, self.citations, self.source), "citation", 175)
+        md.treeprocessors.register(CitationNumbers(md, self.citations), "citation-numbers", 5)

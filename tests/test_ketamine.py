@@ -211,6 +211,18 @@ def test_clinician_edition_cites_at_least_15_real_references(ketamine_build: Pat
         assert " ".join(reference.title.split()[:4]) in printed, reference.key
 
 
+@pytest.mark.parametrize("edition", ["clinician", "policymaker"])
+def test_references_are_numbered_in_order_of_first_citation(ketamine_build: Path,
+                                                            edition: str) -> None:
+    pages = page_texts(ketamine_build / f"ketamine-{edition}-letter.pdf")
+    body = " ".join(" ".join(page for page in pages[2:]
+                             if "References" not in page.splitlines()[:3]).split())
+    cited = [int(n) for group in re.findall(r"\[(\d+(?:, \d+)*)\]", body)
+             for n in group.split(", ")]
+    first = list(dict.fromkeys(cited))
+    assert len(first) > 15 and first == list(range(1, len(first) + 1))
+
+
 def test_identifiers_look_real() -> None:
     """DOIs and PMIDs are well formed (they were copied from the facts sheet, never made up)."""
     for reference in Project(REPO).booklets[0].references.values():
