@@ -159,15 +159,16 @@ def _html(text: str) -> str:
     return "".join(f"&#{ord(char)};" if ord(char) > 127 else char for char in text)
 
 
-def css_content(message: str, **values: object) -> str:
+def css_content(message: str, target: bool = False, **values: object) -> str:
     """A message with {counters} as a CSS content value: 'Page {page} of {pages}' →
-    "Page " counter(page) " of " counter(pages); a counter given in `values` is printed as
-    that value instead."""
+    "Page " counter(page) " of " counter(pages); with `target`, the counters of the link's
+    target ('see page {page}' → target-counter(attr(href), page)); a counter given in
+    `values` is printed as that value instead."""
     parts = []
     for index, piece in enumerate(COUNTER.split(message)):
         if index % 2:
-            parts.append(_css_string(str(values[piece])) if piece in values
-                         else f"counter({piece})")
+            counter = f"target-counter(attr(href), {piece})" if target else f"counter({piece})"
+            parts.append(_css_string(str(values[piece])) if piece in values else counter)
         elif piece:
             parts.append(_css_string(piece))
     return " ".join(parts) or '""'

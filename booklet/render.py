@@ -4,6 +4,7 @@ the language's message catalog."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -143,6 +144,24 @@ def render_section(section: Section, reader: Reader, audiences: list[str],
                            removed)
 
 
+LINK = re.compile(r'href="#([^"]+)"')
+
+
+def check_links(sections: list[RenderedSection], anchors: set[str]) -> None:
+    """Every link inside the booklet goes to a section (or the sources, or the help page) this
+    edition prints: the PDF prints its page number after it."""
+    printed = {section.id for section in sections} | anchors
+    for section in sections:
+        for target in LINK.findall(section.html):
+            if target not in printed and not target.startswith("ref-"):
+                raise BookletError(
+                    f"link to '#{target}' goes to a section this edition does not print",
+                    section.path,
+                    SourceFile(section.path, 1, read_text(section.path)).line_of(f"#{target}"),
+                    "link to a section id the edition prints, or put the link in an audience "
+                    "block for the editions that print it")
+
+
 @cache
 def template_environment(templates_dir: Path, catalog: str) -> jinja2.Environment:
     """One Jinja environment per templates folder and language, so templates compile once per
@@ -179,6 +198,7 @@ def render_edition(booklet: Booklet, edition: Edition, templates_dir: Path,
     sections = [] if last_page else [
         render_section(s, reader, config.audiences, citations, words)
         for s in select_sections(booklet, edition)]
+    check_links(sections, {"references", "help"})
     width, height = PAPER_SIZES[edition.page_paper]
     crisis_lines: list[CrisisLine] = by_country(config.crisis_lines, country)
     if clinic and clinic.crisis_line and crisis_lines:

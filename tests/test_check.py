@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from build import main
-from tests.conftest import SMALL_PROJECT, make_project
+from tests.conftest import SECTION_ONE, SMALL_PROJECT, make_project
 
 HARD_SECTION = """\
 ---
@@ -92,19 +92,21 @@ def test_links_sections_and_raw_html_are_reported(tmp_path: Path, capsys, monkey
     files = {**SMALL_PROJECT,
              "content/demo/20-details.md": (
                  "---\nid: details\ntitle: D\norder: 20\naudiences: [clinician]\n---\n\n"
-                 "See [the intro](#intro) and [nowhere](#nowhere).\n\n"
+                 "See [the intro](#intro).\n\n"
                  '<p onclick="steal()">Click <script>alert(1)</script>'
                  '<span style="display:none">hidden</span></p>\n'),
              "content/demo/30-orphan.md": "---\nid: orphan\ntitle: O\norder: 30\n"
                                           "audiences: [policymaker]\n---\nText\n",
+             "content/demo/10-intro.md": SECTION_ONE + "\nSee [the details](#details).\n",
              "editions/policymaker.toml": 'label = "Policy"\naudience = "policymaker"\n'
                                           'sections = ["intro"]\n'}
     monkeypatch.chdir(make_project(tmp_path / "p", files))
     assert main(["--check"]) == 1
     err = capsys.readouterr().err
-    assert ("error: demo clinician: content/demo/20-details.md: link to '#nowhere' points nowhere"
-            in err)
-    assert "#intro" not in err
+    for edition in ("patient", "policymaker"):  # neither prints the details section
+        assert (f"error: demo {edition}: content/demo/10-intro.md:26: link to '#details' goes "
+                "to a section this edition does not print" in err)
+    assert "#intro" not in err and "demo clinician: content/demo/10-intro" not in err
     assert ("warning: demo clinician: content/demo/20-details.md: raw HTML removed for safety: "
             "onclick= on <p>, <script>, style= on <span>") in err
     assert "warning: content/demo/30-orphan.md: section 'orphan' is in no edition" in err

@@ -206,3 +206,20 @@ def test_images_are_embedded_with_their_alt_text(tmp_path: Path) -> None:
     path = root / "out" / "demo-clinician-letter.pdf"
     assert {image.name for page in PdfReader(path).pages for image in page.images} != set()
     assert ("/Figure", "A test chart") in alt_texts(path)
+
+
+def test_a_cross_reference_prints_its_page_and_links(tmp_path: Path) -> None:
+    from tests.conftest import SECTION_ONE, SMALL_PROJECT, make_project
+
+    intro = SECTION_ONE.replace("Professional words: titrate carefully [@jones2021].",
+                                "Professional words: see [the dosing](#details) [@jones2021].")
+    root = make_project(tmp_path / "p", {**SMALL_PROJECT, "content/demo/10-intro.md": intro})
+    out = root / "out"
+    assert main(["--project", str(root), "--out", str(out), "--quiet", "clinician"]) == 0
+    path = pdf(out, "clinician")
+    details_page = dict(outline(path))["The details"]
+    assert f"see the dosing (see page {details_page}) [2]" in full_text(path)
+    reader = PdfReader(path)
+    links = [annotation.get_object() for page in reader.pages
+             for annotation in page.get("/Annots", [])]
+    assert any(link.get("/Subtype") == "/Link" for link in links)
