@@ -188,7 +188,7 @@ def unused_references(jobs: list[Job], reports: list[Report]) -> list[str]:
     warnings = []
     for booklet in {job.booklet.name: job.booklet for job in jobs}.values():
         cited = set().union(*(r.cited or set() for j, r in zip(jobs, reports, strict=True)
-                              if j.booklet is booklet))
+                              if j.booklet.name == booklet.name))  # translations count too
         warnings += [_("%(booklet)s: reference '%(key)s' is never cited")
                      % {"booklet": booklet.name, "key": key}
                      for key in booklet.references if key not in cited]

@@ -114,6 +114,7 @@ class BookletText(Strict):
     language: LanguageTag = Field(description="BCP 47 tag, e.g. en-US, es-419.")
     author: str = ""
     publisher: str = ""
+    reviewed_by: str = Field("", description="Who reviewed it, printed in the imprint.")
     keywords: list[str] = []
     disclaimer: str = Field(min_length=1, description="The 'not medical advice' notice.")
     crisis_heading: str = Field("", description="The crisis box's heading.")
@@ -138,7 +139,6 @@ class BookletConfig(BookletText):
     last_reviewed: date
     next_review: date
     author: str
-    reviewed_by: str = ""
     audiences: list[str] = Field(min_length=1)
     readability: Annotated[dict[str, dict[str, float]], AfterValidator(_readability)] = Field(
         {}, description="Limits per language and formula, e.g. es = { fernandez_huerta = 75 }.")

@@ -144,9 +144,9 @@ def text(out: Path, edition: str) -> str:
 
 
 @cache
-def rendered(edition: str):
-    job = next(j for j in Project(REPO).jobs([edition]) if j.booklet.name == "ketamine")
-    return job.render()
+def rendered(edition: str, language: str = "en-US"):
+    jobs = Project(REPO).jobs([edition], language=language)
+    return next(j for j in jobs if j.booklet.name == "ketamine").render()
 
 
 @pytest.mark.parametrize("edition", ALL)
@@ -238,6 +238,33 @@ def test_patient_sections_are_plain_language() -> None:
     for score in scores:
         assert score.limits == {"flesch_kincaid_grade": 7.0, "smog_index": 8.0}
         assert score.ok, (score.section, score.scores)
+
+
+@pytest.mark.parametrize("edition", ["patient", "quick-guide"])
+def test_spanish_sections_are_plain_spanish(edition: str) -> None:
+    scores = readability(rendered(edition, "es"))
+    assert len(scores) >= (12 if edition == "patient" else 3)
+    for score in scores:
+        assert score.limits == {"fernandez_huerta": 70.0, "szigriszt_pazos": 65.0}
+        assert score.ok, (score.section, score.scores)
+
+
+def test_the_spanish_patient_edition_is_a_marked_translation(ketamine_build: Path) -> None:
+    path = ketamine_build / "ketamine-patient-es-letter.pdf"
+    printed = full_text(path)
+    assert "Ketamina y esketamina" in printed and "EDICIÓN PARA PACIENTES" in printed
+    for phrase in ("marque 2", "AYUDA", "988lifeline.org", "116 123", "13 11 14",
+                   "Traducido de la versión 1.1 en inglés.",
+                   "Un traductor médico calificado aún no ha revisado esta traducción.",
+                   "No es consejo médico.", "1 de diciembre de 2026", "Mis notas y preguntas"):
+        assert phrase in printed, phrase
+    for english in ("Patient edition", "Not medical advice", "Written from a fact-checked",
+                    "What happens at a treatment visit", "Side effects"):
+        assert english not in printed, english
+    from pypdf import PdfReader
+
+    assert str(PdfReader(path).trailer["/Root"]["/Lang"]) == "es-US"
+    assert (ketamine_build / "ketamine-quick-guide-es-letter.pdf").exists()
 
 
 def test_coverage_lists_every_seed_part() -> None:
