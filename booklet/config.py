@@ -6,6 +6,7 @@ and the closest valid key or value.
 
 from __future__ import annotations
 
+import datetime
 import re
 import tomllib
 from datetime import date
@@ -132,6 +133,12 @@ class BookletText(Strict):
         return self
 
 
+class Reviewer(Strict):
+    name: str = Field(min_length=1, description="The reviewer's name, as printed.")
+    role: str = Field(min_length=1, description="e.g. 'Consultant psychiatrist'.")
+    date: datetime.date = Field(description="The day they signed the content off.")
+
+
 class BookletConfig(BookletText):
     """content/<booklet>/booklet.toml: what is true of the booklet in every edition."""
 
@@ -145,12 +152,28 @@ class BookletConfig(BookletText):
     translated_from: str = Field("", description="Set for translations: the source's version.")
     translation_reviewed: bool = Field(
         False, description="A qualified medical translator has reviewed this translation.")
+    status: Literal["draft", "in-review", "approved"] = Field(
+        "draft", description="Only an approved booklet prints without the draft mark.")
+    reviewers: list[Reviewer] = Field([], description="Who signed the content off, and when.")
 
     @model_validator(mode="after")
     def _review_after_last(self) -> BookletConfig:
         if self.next_review <= self.last_reviewed:
             raise ValueError("next_review must be after last_reviewed")
         return self
+
+    @model_validator(mode="after")
+    def _approved_by_a_reviewer(self) -> BookletConfig:
+        if self.status == "approved" and not any(
+                reviewer.date >= self.last_reviewed for reviewer in self.reviewers):
+            raise ValueError("status 'approved' needs a [[reviewers]] entry (name, role, date) "
+                             "dated on or after last_reviewed; until then use 'in-review'")
+        return self
+
+    @property
+    def draft(self) -> bool:
+        """Not approved: every page says it is not for use with patients."""
+        return self.status != "approved"
 
     def readability_limits(self) -> dict[str, float]:
         """The formulas and limits for this booklet's language ({} when none is known)."""
@@ -340,7 +363,12 @@ def _to_booklet_error(
         return BookletError(f"missing required key '{key}'{more}", path, 1, f"add {key} = …")
     message = first["msg"].removeprefix("Value error, ")
     shown = f"'{key}': " if key else ""
-    return BookletError(f"{shown}{message}{more}", path, line_of(text, key) if key else None)
+    if key:
+        return BookletError(f"{shown}{message}{more}", path, line_of(text, key))
+    # a rule across fields: the line of the first field the message names
+    lines = [line_of(text, word) for word in re.findall(r"\w+", message)
+             if word in model.model_fields]
+    return BookletError(f"{message}{more}", path, next((n for n in lines if n), None))
 
 
 def _fields_at(model: type[BaseModel], keys: list[str]) -> list[str]:
@@ -353,8 +381,9 @@ def _fields_at(model: type[BaseModel], keys: list[str]) -> list[str]:
 
 
 def line_of(text: str, key: str) -> int | None:
-    """The first line where `key` is assigned (TOML `key =` or YAML `key:`)."""
-    pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*[=:]")
+    """The first line where `key` is assigned (TOML `key =`, YAML `key:`) or its TOML table
+    begins (`[key]`, `[[key]]`, `[key.name]`)."""
+    pattern = re.compile(rf"^\s*([\"']?{re.escape(key)}[\"']?\s*[=:]|\[\[?{re.escape(key)}[\].])")
     for number, line in enumerate(text.splitlines(), start=1):
         if pattern.match(line):
             return number

@@ -89,7 +89,7 @@ class Project:
                     raise BookletError(f"[editions.{name}] names no edition file",
                                        booklet.root / "booklet.toml",
                                        line_of(read_text(booklet.root / "booklet.toml"),
-                                               f"[editions.{name}"),
+                                               f"editions.{name}"),
                                        did_you_mean(name, self.edition_files))
         country = clinic.country if clinic and clinic.country else country
         jobs = []

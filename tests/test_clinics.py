@@ -57,7 +57,8 @@ def test_clinic_copy_carries_the_clinics_details(clinic_project: Path) -> None:
     assert "Riverside Community Clinic logo: a river under a yellow sun" in alts
     assert "QR code for https://riverside-clinic.example.org" in alts
     meta = PdfReader(path).metadata
-    assert meta.title == "Test booklet: Patient edition (Riverside Community Clinic)"
+    assert meta.title == ("Test booklet: Patient edition (Riverside Community Clinic) · Draft — "
+                          "not for use with patients")
     assert "Riverside Community Clinic" in meta["/Keywords"]
 
 

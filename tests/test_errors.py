@@ -67,7 +67,16 @@ CASES = {
     "crisis lines without a heading": (
         {"content/demo/booklet.toml": SMALL_PROJECT["content/demo/booklet.toml"].replace(
             'crisis_heading = "If you are thinking about suicide or feel unsafe"\n', "")},
-        [], "error: content/demo/booklet.toml: crisis_lines need a crisis_heading"),
+        [], "error: content/demo/booklet.toml:13: crisis_lines need a crisis_heading"),
+    "booklet text for an unknown edition": (
+        {"content/demo/booklet.toml": SMALL_PROJECT["content/demo/booklet.toml"]
+         + '\n[editions.patiant]\nsubtitle = "For you"\n'},
+        [], "error: content/demo/booklet.toml:25: [editions.patiant] names no edition file; "
+            "did you mean 'patient'?"),
+    "approved without a reviewer": (
+        {"content/demo/booklet.toml": SMALL_PROJECT["content/demo/booklet.toml"].replace(
+            'language = "en-GB"', 'language = "en-GB"\nstatus = "approved"')},
+        [], "error: content/demo/booklet.toml:7: status 'approved' needs a [[reviewers]] entry"),
     "clinic country": (
         {"clinics/x/clinic.toml": 'name = "X"\nphones = [{ label = "A", number = "0123 456" }]\n'
                                   'country = "England"\n'},

@@ -79,7 +79,7 @@ def test_outline_metadata_and_language(small_build: Path) -> None:
     assert titles[:3] == ["Contents", "Introduction", "For professionals"]
     assert "References" in titles
     meta = reader.metadata
-    assert meta.title == "Test booklet: Clinician edition"
+    assert meta.title == "Test booklet: Clinician edition · Draft — not for use with patients"
     assert meta.author == "Test Author"
     assert "testing" in meta["/Keywords"]
     assert meta["/CreationDate"].startswith("D:20260115")  # the review date, not the clock

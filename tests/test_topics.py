@@ -176,3 +176,32 @@ def test_list_and_progress_name_the_booklet(tmp_path: Path, capsys) -> None:
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[:2] for line in lines] == [["foot-care", "caregiver"],
                                                     ["foot-care", "patient"]]
+
+
+def test_every_page_of_a_booklet_not_yet_approved_says_draft(ketamine_build: Path) -> None:
+    from pypdf import PdfReader
+
+    for name in ("ketamine-patient-letter.pdf", "ketamine-patient-es-letter.pdf"):
+        reader = PdfReader(ketamine_build / name)
+        mark = ("Borrador: no es para usar con pacientes" if "-es-" in name
+                else "Draft — not for use with patients")
+        for number, page in enumerate(reader.pages, start=1):
+            assert mark in " ".join(page.extract_text().split()), (name, number)
+        assert mark in reader.metadata.title
+
+
+def test_an_approved_booklet_prints_its_reviewer_and_no_draft_mark(tmp_path: Path) -> None:
+    files = dict(FOOT_CARE)
+    files["content/foot-care/booklet.toml"] = FOOT_CARE["content/foot-care/booklet.toml"].replace(
+        'audiences = ["patient", "caregiver"]',
+        'audiences = ["patient", "caregiver"]\nstatus = "approved"') + (
+        '\n[[reviewers]]\nname = "Dr Test Reviewer"\nrole = "Podiatrist"\ndate = 2026-03-10\n')
+    root = make_project(tmp_path / "p", files)
+    assert main(["--project", str(root), "--out", str(root / "o"), "--quiet", "patient"]) == 0
+    text = full_text(root / "o" / "foot-care-patient-letter.pdf")
+    assert "Draft" not in text
+    assert "Reviewed by Dr Test Reviewer (Podiatrist) on 10 March 2026." in text
+    files["content/foot-care/booklet.toml"] = files["content/foot-care/booklet.toml"].replace(
+        "date = 2026-03-10", "date = 2026-03-01")  # before last_reviewed
+    root = make_project(tmp_path / "q", files)
+    assert main(["--project", str(root), "--out", str(root / "o"), "--quiet"]) == 2
