@@ -21,7 +21,7 @@ from booklet.config import EASE_SCORES
 from booklet.errors import BookletError, display_path
 from booklet.i18n import _, language
 from booklet.project import Job, Project
-from booklet.render import RenderedEdition, select_sections
+from booklet.render import RenderedEdition, select_sections, shorten
 from booklet.report import Reporter
 
 BLOCKS = {"h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "dt", "dd", "th", "td", "caption",
@@ -160,6 +160,10 @@ def check_job(job: Job, today: date) -> Report:
                                         for name, value in score.scores.items()),
                     "limits": ", ".join(limit_text(name, limit)
                                         for name, limit in score.limits.items())})
+    for section in select_sections(job.booklet, job.edition):
+        report.warnings += [_("%(file)s:%(line)d: open editorial mark %(mark)s") % {
+            "file": display_path(section.path), "line": line, "mark": shorten(mark)}
+            for line, mark in section.editorial_marks]
     for section in rendered.sections:
         if section.removal_warning:
             report.warnings.append(section.removal_warning)

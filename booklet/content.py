@@ -5,6 +5,7 @@ A section is one Markdown file with YAML front matter; nothing is rendered here.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from booklet.i18n import parse_tag
 from booklet.references import Reference, load_references
 
 CONFIG_FILE = "booklet.toml"
+EDITORIAL_MARK = re.compile(r"\{(\+\+|--|~~|==|>>).*?(\+\+|--|~~|==|<<)\}", re.DOTALL)
 REFERENCES_FILE = "references.yaml"
 
 
@@ -72,6 +74,13 @@ class Section:
 
     def is_for(self, audience: str) -> bool:
         return self.meta.audiences is None or audience in self.meta.audiences
+
+    @property
+    def editorial_marks(self) -> list[tuple[int, str]]:
+        """(file line, mark) of each CriticMarkup mark left in the text: comments, highlights,
+        insertions, deletions and substitutions still to resolve."""
+        return [(self.body_line + self.body.count("\n", 0, mark.start()), mark[0])
+                for mark in EDITORIAL_MARK.finditer(self.body)]
 
     @property
     def countries(self) -> list[str]:

@@ -24,7 +24,9 @@ from booklet.paper import PAPER_SIZES
 from booklet.references import Reference
 from booklet.sanitise import sanitise
 
-MARKDOWN_EXTENSIONS = ["tables", "def_list", "admonition", "attr_list", "sane_lists", "smarty"]
+# pymdownx.critic shows editorial marks ({>> note <<}, {++ add ++} …) as tracked changes
+MARKDOWN_EXTENSIONS = ["tables", "def_list", "admonition", "attr_list", "sane_lists", "smarty",
+                       "pymdownx.critic"]
 FONT_FILES = {  # (weight, style): file in the font package
     (400, "normal"): "AtkinsonHyperlegible-Regular.ttf",
     (400, "italic"): "AtkinsonHyperlegible-Italic.ttf",
@@ -82,6 +84,11 @@ def select_sections(booklet: Booklet, edition: Edition) -> list[Section]:
     translated."""
     chosen = _chosen_sections(booklet, edition)
     for section in chosen:
+        if not booklet.config.draft and section.editorial_marks:
+            line, mark = section.editorial_marks[0]
+            raise BookletError(f"editorial mark {shorten(mark)} is left in an approved booklet",
+                               section.path, line, "resolve it (accept or remove it), or set "
+                               "status = \"in-review\" in booklet.toml")
         if section.id in booklet.untranslated:
             raise BookletError(
                 f"section '{section.id}' has no translation", booklet.root,
@@ -137,7 +144,8 @@ def render_section(section: Section, reader: Reader, audiences: list[str],
     md = Markdown(extensions=[*MARKDOWN_EXTENSIONS,
                               BookletExtension(reader, audiences, citations, source)],
                   extension_configs={"tables": {"use_align_attribute": True},
-                                     "smarty": {"substitutions": words.quotes}})
+                                     "smarty": {"substitutions": words.quotes},
+                                     "pymdownx.critic": {"mode": "view"}})
     html, removed = sanitise(md.convert(section.body))
     check_images(html, source)
     return RenderedSection(section.id, section.title, html, section.path, section.meta.new_page,
@@ -145,6 +153,12 @@ def render_section(section: Section, reader: Reader, audiences: list[str],
 
 
 LINK = re.compile(r'href="#([^"]+)"')
+
+
+def shorten(text: str, width: int = 40) -> str:
+    """A mark as an error quotes it: one line, at most `width` characters."""
+    text = " ".join(text.split())
+    return repr(text if len(text) <= width else text[: width - 1] + "…")
 
 
 def check_links(sections: list[RenderedSection], anchors: set[str]) -> None:

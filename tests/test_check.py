@@ -110,3 +110,33 @@ def test_links_sections_and_raw_html_are_reported(tmp_path: Path, capsys, monkey
     assert ("warning: demo clinician: content/demo/20-details.md: raw HTML removed for safety: "
             "onclick= on <p>, <script>, style= on <span>") in err
     assert "warning: content/demo/30-orphan.md: section 'orphan' is in no edition" in err
+
+
+MARKED = SECTION_ONE.replace("Shared words for every reader",
+                             "Shared words {>>check this<<} for {++every++} reader")
+
+
+def test_open_editorial_marks_are_listed_and_shown_as_changes(tmp_path: Path, capsys) -> None:
+    root = make_project(tmp_path / "p", {**SMALL_PROJECT, "content/demo/10-intro.md": MARKED})
+    assert main(["--project", str(root), "--check", "--strict"]) == 1
+    err = capsys.readouterr().err
+    assert "warning: demo patient: " in err
+    assert f"{root}/content/demo/10-intro.md:8: open editorial mark '{{>>check this<<}}'" in err
+    assert "open editorial mark '{++every++}'" in err
+    assert main(["--project", str(root), "--out", str(root / "o"), "--html", "--quiet",
+                 "clinician"]) == 0
+    html = (root / "o" / "demo-clinician-letter.html").read_text()
+    assert '<span class="critic comment">check this</span>' in html
+    assert '<ins class="critic">every</ins>' in html
+
+
+def test_an_approved_booklet_refuses_open_marks(tmp_path: Path, capsys) -> None:
+    toml = SMALL_PROJECT["content/demo/booklet.toml"].replace(
+        'language = "en-GB"', 'language = "en-GB"\nstatus = "approved"') + (
+        '\n[[reviewers]]\nname = "Dr A"\nrole = "GP"\ndate = 2026-02-01\n')
+    root = make_project(tmp_path / "p", {**SMALL_PROJECT, "content/demo/10-intro.md": MARKED,
+                                         "content/demo/booklet.toml": toml})
+    assert main(["--project", str(root), "--out", str(root / "o"), "--quiet"]) == 2
+    assert ("10-intro.md:8: editorial mark '{>>check this<<}' is left in an approved booklet"
+            in capsys.readouterr().err)
+    assert not (root / "o").exists() or not list((root / "o").glob("*.pdf"))
