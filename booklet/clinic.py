@@ -56,6 +56,7 @@ class Clinic(Strict):
     country: Country | None = Field(
         None, description="ISO 3166 code: its crisis lines and emergency number come first.")
     care_team_note: str = Field("", description="A short note in the 'your care team' panel.")
+    feedback: str = Field("", description="Where readers send comments; replaces the booklet's.")
     crisis_line: CrisisLine | None = Field(
         None, description="A local crisis or after-hours line, printed with the national ones.")
     qr_code: bool = Field(True, description="Print a QR code of the website on the back page.")

@@ -83,6 +83,12 @@ class EditionText(Strict):
     disclaimer: str = Field("", description="The notice for this edition's readers.")
 
 
+class Change(Strict):
+    version: str = Field(pattern=r"^\d+\.\d+(\.\d+)?$")
+    date: datetime.date
+    changes: str = Field(min_length=1, description="What changed, in a short sentence.")
+
+
 class TranslatedEditionText(EditionText):
     label: str = Field(min_length=1, description="The edition's label in this language.")
 
@@ -124,6 +130,8 @@ class BookletText(Strict):
     emergency_numbers: list[EmergencyNumber] = []
     editions: dict[str, EditionText] = Field(
         {}, description="Per edition name: its label, cover line and notice in this booklet.")
+    feedback: str = Field("", description="Where readers send comments, on the last page.")
+    history: list[Change] = Field([], description="Versions, newest first, in the imprint.")
 
     @model_validator(mode="after")
     def _crisis_box(self) -> BookletText:

@@ -60,6 +60,7 @@ Beba agua. Coma bien [@guide2022].
 :::
 """,
 }
+PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{\w+\}")
 CATALOGS = sorted(LOCALES_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
 
 
@@ -92,6 +93,11 @@ def test_english_and_spanish_catalogs_are_complete() -> None:
             assert all(strings), (path, message.id)  # nothing untranslated
             if message.pluralizable:
                 assert len(strings) == expected_forms, (path, message.id)
+            ids = message.id if isinstance(message.id, tuple) else (message.id,)
+            for string in strings:  # every %(name)s and {counter} is kept
+                assert sorted(PLACEHOLDER.findall(string)) == sorted(
+                    PLACEHOLDER.findall(ids[-1])), (path, message.id, string)
+        assert not list(parsed.check()), path
 
 
 def test_catalogs_hold_every_message_of_the_templates_and_engine(tmp_path: Path) -> None:

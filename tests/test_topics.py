@@ -205,3 +205,24 @@ def test_an_approved_booklet_prints_its_reviewer_and_no_draft_mark(tmp_path: Pat
         "date = 2026-03-10", "date = 2026-03-01")  # before last_reviewed
     root = make_project(tmp_path / "q", files)
     assert main(["--project", str(root), "--out", str(root / "o"), "--quiet"]) == 2
+
+
+def test_feedback_contact_and_version_history_are_printed(tmp_path: Path) -> None:
+    toml = FOOT_CARE["content/foot-care/booklet.toml"].replace(
+        'audiences = ["patient", "caregiver"]', 'audiences = ["patient", "caregiver"]\n'
+        'feedback = "Write to feet@example.org."\n'
+        'history = [{ version = "1.0", date = 2026-03-02, changes = "first edition." }]')
+    clinic = ('name = "Test Clinic"\nphones = [{ label = "Desk", number = "01632 960 001" }]\n'
+              'feedback = "Ask at reception for a comments card."\n')
+    root = make_project(tmp_path / "p", {**FOOT_CARE, "content/foot-care/booklet.toml": toml,
+                                         "clinics/test/clinic.toml": clinic})
+    out = root / "o"
+    assert main(["--project", str(root), "--out", str(out), "--quiet", "patient"]) == 0
+    text = full_text(out / "foot-care-patient-letter.pdf")
+    assert "Changes: version 1.0 (2 March 2026): first edition." in text
+    assert "Tell us what you think of this booklet: Write to feet@example.org." in text
+    assert main(["--project", str(root), "--out", str(out), "--quiet", "patient",
+                 "--clinic", str(root / "clinics/test")]) == 0
+    text = full_text(out / "foot-care-patient-test-letter.pdf")
+    assert "Tell us what you think of this booklet: Ask at reception for a comments card." in text
+    assert "feet@example.org" not in text
