@@ -24,6 +24,11 @@ from booklet.references import Reference
 FENCE = re.compile(r"^[ \t>]*:::(.*)$")  # indented in a list or box, or quoted, it still counts
 CONDITION = re.compile(r"^(?P<key>\w+)(?P<op>!?=)(?P<values>.*)$")
 CITATION = r"\s*\[(@[\w-]+(?:\s*;\s*@[\w-]+)*)\]"
+ICON_ARRAY = re.compile(r"^(?P<prefix>[ \t>]*):::\s*icon-array\b(?P<spec>.*)$")
+ICON_SPEC = re.compile(r"^\s*(?P<count>\d{1,3})\s+in\s+(?P<total>\d{1,3})\s*$")
+FIGURE_SLOT = "\u2063figure-{}\u2063"  # stands for an icon array until the HTML is clean
+MAX_ICONS = 100
+FILLED, OUTLINED = 'fill="#1b1b1b"', 'fill="#ffffff" stroke="#1b1b1b" stroke-width="2"'
 
 
 @dataclass
@@ -140,6 +145,82 @@ class AudiencePreprocessor(Preprocessor):
         return kept
 
 
+@dataclass(frozen=True)
+class IconArray:
+    """`::: icon-array 6 in 10` then a caption, then `:::`: a risk picture of `total` people,
+    `count` of them filled in (filled and outlined, so it reads in black and white)."""
+
+    count: int
+    total: int
+    caption: str
+
+    def svg(self) -> str:
+        columns = min(self.total, 10)
+        rows = -(-self.total // columns)
+        people = []
+        for index in range(self.total):
+            x, y = (index % columns) * 24 + 12, (index // columns) * 44 + 4
+            paint = FILLED if index < self.count else OUTLINED
+            people.append(f'<circle cx="{x}" cy="{y + 7}" r="6" {paint}/>'
+                          f'<path d="M{x - 9} {y + 38} v-16 a9 9 0 0 1 18 0 v16 z" {paint}/>')
+        return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {columns * 24} '
+                f'{rows * 44}" width="{columns * 24}" height="{rows * 44}">'
+                + "".join(people) + "</svg>")
+
+
+class IconArrayPreprocessor(Preprocessor):
+    """Takes each icon-array block out of the text, leaving a slot that render fills with
+    the picture once the HTML has been cleaned."""
+
+    def __init__(self, md: Markdown, figures: list[IconArray], source: SourceFile):
+        super().__init__(md)
+        self.figures, self.source = figures, source
+
+    def run(self, lines: list[str]) -> list[str]:
+        kept: list[str] = []
+        opened: tuple[int, str, IconArray] | None = None  # (line, prefix, numbers)
+        caption: list[str] = []
+        for index, line in enumerate(lines):
+            number = self.source.first_line + index
+            if opened is None:
+                match = ICON_ARRAY.match(line.rstrip())
+                if match:
+                    opened = (number, match["prefix"], self._numbers(match["spec"], number))
+                    caption = []
+                else:
+                    kept.append(line)
+                continue
+            if FENCE.match(line.rstrip()) and not FENCE.match(line.rstrip())[1].strip():
+                start, prefix, numbers = opened
+                text = " ".join(caption).strip()
+                if not text:
+                    raise BookletError("icon-array has no caption", self.source.path, start,
+                                       "write what the picture shows on the lines before ':::'")
+                self.figures.append(IconArray(numbers.count, numbers.total, text))
+                kept += [prefix.rstrip(), prefix + FIGURE_SLOT.format(len(self.figures) - 1),
+                         prefix.rstrip()]
+                opened = None
+            else:
+                caption.append(line.strip().lstrip(">").strip())
+        if opened is not None:
+            raise BookletError("'::: icon-array' block is never closed", self.source.path,
+                               opened[0], "add a line ':::' after its caption")
+        return kept
+
+    def _numbers(self, spec: str, line: int) -> IconArray:
+        match = ICON_SPEC.match(spec)
+        if not match:
+            raise BookletError(f"icon-array '{spec.strip()}' is not 'N in TOTAL'",
+                               self.source.path, line, "write e.g. '::: icon-array 6 in 10'")
+        count, total = int(match["count"]), int(match["total"])
+        if not 1 <= total <= MAX_ICONS or count > total:
+            raise BookletError(f"icon-array {count} in {total} cannot be drawn",
+                               self.source.path, line,
+                               f"the count must be at most the total, and the total 1 to "
+                               f"{MAX_ICONS}")
+        return IconArray(count, total, "")
+
+
 @dataclass
 class Citations:
     """The references an edition cites, numbered in order of first citation."""
@@ -207,9 +288,12 @@ class BookletExtension(Extension):
         super().__init__()
         self.reader, self.audiences = reader, audiences
         self.citations, self.source = citations, source
+        self.figures: list[IconArray] = []  # icon arrays, by slot number
 
     def extendMarkdown(self, md: Markdown) -> None:
         # Priority 35 runs before whitespace normalisation, so line numbers match the file.
+        md.preprocessors.register(
+            IconArrayPreprocessor(md, self.figures, self.source), "icon-array", 36)
         md.preprocessors.register(
             AudiencePreprocessor(md, self.reader, self.audiences, self.source), "audience", 35)
         md.inlinePatterns.register(

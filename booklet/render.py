@@ -4,6 +4,7 @@ the language's message catalog."""
 
 from __future__ import annotations
 
+import base64
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -12,12 +13,20 @@ from pathlib import Path
 import fontpkg_atkinson_hyperlegible as body_font
 import jinja2
 from markdown import Markdown
+from markupsafe import escape
 
 from booklet.clinic import Clinic
 from booklet.config import CrisisLine, Edition, EmergencyNumber, line_of, read_text
 from booklet.content import Booklet, Section
 from booklet.errors import BookletError, did_you_mean, display_path
-from booklet.extensions import BookletExtension, Citations, Reader, SourceFile
+from booklet.extensions import (
+    FIGURE_SLOT,
+    BookletExtension,
+    Citations,
+    IconArray,
+    Reader,
+    SourceFile,
+)
 from booklet.i18n import Language, css_content, language, translations
 from booklet.images import check_images
 from booklet.paper import PAPER_SIZES
@@ -141,13 +150,15 @@ def render_section(section: Section, reader: Reader, audiences: list[str],
     if stray:
         raise BookletError("':::' must stand alone at the start of a line", section.path, stray,
                            "put the block's ':::' lines on lines of their own")
-    md = Markdown(extensions=[*MARKDOWN_EXTENSIONS,
-                              BookletExtension(reader, audiences, citations, source)],
+    extension = BookletExtension(reader, audiences, citations, source)
+    md = Markdown(extensions=[*MARKDOWN_EXTENSIONS, extension],
                   extension_configs={"tables": {"use_align_attribute": True},
                                      "smarty": {"substitutions": words.quotes},
                                      "pymdownx.critic": {"mode": "view"}})
     html, removed = sanitise(md.convert(section.body))
     check_images(html, source)
+    for number, figure in enumerate(extension.figures):
+        html = html.replace(f"<p>{FIGURE_SLOT.format(number)}</p>", icon_array_html(figure, words))
     return RenderedSection(section.id, section.title, html, section.path, section.meta.new_page,
                            removed)
 
@@ -159,6 +170,16 @@ def shorten(text: str, width: int = 40) -> str:
     """A mark as an error quotes it: one line, at most `width` characters."""
     text = " ".join(text.split())
     return repr(text if len(text) <= width else text[: width - 1] + "…")
+
+
+def icon_array_html(figure: IconArray, words: Language) -> str:
+    """A risk picture as a tagged figure: the drawing, its alt text with the numbers in words,
+    and its caption."""
+    alt = words.gettext("A picture of %(total)d people: %(count)d of them are filled in.") % {
+        "total": figure.total, "count": figure.count} + " " + figure.caption
+    data = base64.b64encode(figure.svg().encode()).decode()
+    return (f'<figure class="icon-array"><img src="data:image/svg+xml;base64,{data}" '
+            f'alt="{escape(alt)}"><figcaption>{escape(figure.caption)}</figcaption></figure>')
 
 
 def check_links(sections: list[RenderedSection], anchors: set[str]) -> None:

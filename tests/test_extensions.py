@@ -211,3 +211,26 @@ def test_no_audience_text_leaks_into_another_edition(blocks) -> None:
                 assert marker not in html, (reader, source)
         if any(audience == reader for audience, _, _ in blocks):
             assert MARKERS[reader] in html, (reader, source)
+
+
+@pytest.mark.parametrize(("source", "message", "line"), [
+    ("::: icon-array 11 in 10\nToo many.\n:::\n", "icon-array 11 in 10 cannot be drawn", 7),
+    ("::: icon-array 6 in 10\n:::\n", "icon-array has no caption", 7),
+    ("Text.\n\n::: icon-array six in ten\nWords.\n:::\n",
+     "icon-array 'six in ten' is not 'N in TOTAL'", 9),
+    ("::: icon-array 6 in 10\nNo end.\n", "'::: icon-array' block is never closed", 7),
+])
+def test_icon_array_mistakes_name_the_line(source: str, message: str, line: int) -> None:
+    with pytest.raises(BookletError) as caught:
+        convert(source)
+    assert caught.value.message == message and caught.value.line == line
+
+
+def test_icon_array_draws_filled_and_outlined_people() -> None:
+    from booklet.extensions import IconArray
+
+    svg = IconArray(3, 12, "x").svg()
+    assert svg.count("<circle") == 12
+    assert svg.count('<circle cx="12" cy="11" r="6" fill="#1b1b1b"/>') == 1
+    assert svg.count('stroke="#1b1b1b"') == 2 * 9  # head and body of each outlined person
+    assert 'viewBox="0 0 240 88"' in svg  # ten to a row

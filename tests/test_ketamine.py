@@ -273,3 +273,16 @@ def test_coverage_lists_every_seed_part() -> None:
     for part in SEED_PARTS:
         assert any(part in row for row in rows), part
     assert "## To confirm before printing" in coverage
+
+
+def test_risk_picture_is_a_figure_with_its_numbers_in_words(ketamine_build: Path) -> None:
+    from tests.pdfread import alt_texts
+
+    for name, alt in (("ketamine-patient-letter.pdf",
+                       "A picture of 10 people: 6 of them are filled in. At least 6 in every 10"),
+                      ("ketamine-patient-es-letter.pdf",
+                       "Un dibujo de 10 personas: 6 de ellas están rellenas. Al menos 6 de cada")):
+        figures = [text for kind, text in alt_texts(ketamine_build / name) if kind == "/Figure"]
+        assert any(text.startswith(alt) for text in figures), (name, figures)
+    assert not any("picture of" in text for _, text in
+                   alt_texts(ketamine_build / "ketamine-clinician-letter.pdf"))
