@@ -84,13 +84,14 @@ class Project:
                                    if edition.path else None,
                                    did_you_mean(edition.booklet, booklet_names))
         for booklet in booklets:
-            for name in booklet.config.editions:
-                if name not in self.edition_files:
-                    raise BookletError(f"[editions.{name}] names no edition file",
-                                       booklet.root / "booklet.toml",
-                                       line_of(read_text(booklet.root / "booklet.toml"),
-                                               f"editions.{name}"),
-                                       did_you_mean(name, self.edition_files))
+            for variant in [booklet, *self.translations(booklet)]:
+                for name in variant.config.editions:
+                    if name not in self.edition_files:
+                        config_file = variant.root / "booklet.toml"
+                        raise BookletError(f"[editions.{name}] names no edition file",
+                                           config_file, line_of(read_text(config_file),
+                                                                f"editions.{name}"),
+                                           did_you_mean(name, self.edition_files))
         country = clinic.country if clinic and clinic.country else country
         jobs = []
         for booklet in booklets:
@@ -110,13 +111,22 @@ class Project:
     def _variants(self, booklet: Booklet, edition: Edition, language: str | None
                   ) -> list[Booklet]:
         """The booklet in each language this edition is built in."""
-        translations = [load_translation(booklet, name) for name in booklet.translations]
+        translations = self.translations(booklet)
         if language is None:
             return [booklet] + [t for t in translations if edition.name in t.config.editions]
         chosen = match_language(language, [booklet, *translations])
         if chosen is None or (chosen.translation and edition.name not in chosen.config.editions):
             return []
         return [chosen]
+
+    def translations(self, booklet: Booklet) -> list[Booklet]:
+        """The booklet's translations, each read once per run."""
+        return self._translations[booklet.name]
+
+    @cached_property
+    def _translations(self) -> dict[str, list[Booklet]]:
+        return {booklet.name: [load_translation(booklet, name) for name in booklet.translations]
+                for booklet in self.booklets}
 
     @cached_property
     def _all_editions(self) -> list[Edition]:

@@ -65,6 +65,8 @@ REQUIRED = {  # phrase (regex, case-insensitive) → editions that must print it
     r"TA854": ["clinician", "policymaker"],
     r"Executive summary": ["policymaker"],
     r"Questions to ask your care team": ["patient"],
+    r"The most important things to know": PATIENT,  # the key points box
+    r"Do not drive until the next day, after a good night.s sleep": PATIENT,
     r"My notes and questions": ["patient"],
     r"Words used in this booklet": ["patient"],
     r"Where this information comes from": ["patient"],
