@@ -84,14 +84,7 @@ class Project:
                                    if edition.path else None,
                                    did_you_mean(edition.booklet, booklet_names))
         for booklet in booklets:
-            for variant in [booklet, *self.translations(booklet)]:
-                for name in variant.config.editions:
-                    if name not in self.edition_files:
-                        config_file = variant.root / "booklet.toml"
-                        raise BookletError(f"[editions.{name}] names no edition file",
-                                           config_file, line_of(read_text(config_file),
-                                                                f"editions.{name}"),
-                                           did_you_mean(name, self.edition_files))
+            self._check_edition_text(booklet)
         country = clinic.country if clinic and clinic.country else country
         jobs = []
         for booklet in booklets:
@@ -111,6 +104,8 @@ class Project:
     def _variants(self, booklet: Booklet, edition: Edition, language: str | None
                   ) -> list[Booklet]:
         """The booklet in each language this edition is built in."""
+        if language is not None and _is_source_language(language, booklet):
+            return [booklet]  # its translations need not be read
         translations = self.translations(booklet)
         if language is None:
             return [booklet] + [t for t in translations if edition.name in t.config.editions]
@@ -125,8 +120,21 @@ class Project:
 
     @cached_property
     def _translations(self) -> dict[str, list[Booklet]]:
-        return {booklet.name: [load_translation(booklet, name) for name in booklet.translations]
-                for booklet in self.booklets}
+        found = {booklet.name: [load_translation(booklet, name) for name in booklet.translations]
+                 for booklet in self.booklets}
+        for translations in found.values():
+            for translation in translations:
+                self._check_edition_text(translation)
+        return found
+
+    def _check_edition_text(self, booklet: Booklet) -> None:
+        """Each [editions.<name>] table of a booklet.toml names an edition file."""
+        for name in booklet.config.editions:
+            if name not in self.edition_files:
+                config_file = booklet.root / "booklet.toml"
+                raise BookletError(f"[editions.{name}] names no edition file", config_file,
+                                   line_of(read_text(config_file), f"editions.{name}"),
+                                   did_you_mean(name, self.edition_files))
 
     @cached_property
     def _all_editions(self) -> list[Edition]:
@@ -142,6 +150,16 @@ class Project:
                     return NumberedEdition(variant.edition_text(edition).label)
                 return NumberedEdition(source.edition_text(edition).label, source.config.language)
         return None
+
+
+def _is_source_language(tag: str, booklet: Booklet) -> bool:
+    """`tag` is the booklet's own language, and no translation folder could be meant."""
+    wanted, own = tag.lower(), booklet.config.language.lower()
+    folders = [name.lower() for name in booklet.translations]
+    if wanted == own:
+        return wanted not in folders
+    return wanted == own.split("-")[0] and not any(
+        folder.split("-")[0] == wanted for folder in folders)
 
 
 def match_language(tag: str, variants: list[Booklet]) -> Booklet | None:

@@ -253,6 +253,10 @@ def test_spanish_readability_uses_spanish_formulas(tmp_path: Path, capsys) -> No
     ({"content/demo/es/booklet.toml": SPANISH["content/demo/es/booklet.toml"].replace(
         'disclaimer = "Solo información general."\n', "")}, [],
      "content/demo/es/booklet.toml:1: missing required key 'disclaimer'"),
+    ({"content/demo/es/booklet.toml": SPANISH["content/demo/es/booklet.toml"].replace(
+        "[editions.patient]", "[editions.patiant]")}, [],
+     "content/demo/es/booklet.toml:8: [editions.patiant] names no edition file; did you mean "
+     "'patient'?"),
     ({}, ["--lang", "fr"], "nothing to build: no booklet has the edition(s) asked for in 'fr'"),
 ])
 def test_bad_language_input_is_one_line_and_changes_nothing(
