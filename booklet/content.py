@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import frontmatter
@@ -26,7 +27,7 @@ from booklet.config import (
     validate,
 )
 from booklet.errors import BookletError, did_you_mean, display_path
-from booklet.extensions import FENCE
+from booklet.extensions import CONDITION, FENCE
 from booklet.i18n import parse_tag
 from booklet.references import Reference, load_references
 
@@ -75,7 +76,7 @@ class Section:
     def is_for(self, audience: str) -> bool:
         return self.meta.audiences is None or audience in self.meta.audiences
 
-    @property
+    @cached_property
     def editorial_marks(self) -> list[tuple[int, str]]:
         """(file line, mark) of each CriticMarkup mark left in the text: comments, highlights,
         insertions, deletions and substitutions still to resolve."""
@@ -89,8 +90,9 @@ class Section:
         for line in self.body.split("\n"):
             if fence := FENCE.match(line.rstrip()):
                 for word in fence[1].split():
-                    if word.startswith("country"):
-                        found.update(word.split("=", 1)[-1].split(","))
+                    condition = CONDITION.match(word)
+                    if condition and condition["key"] == "country":
+                        found.update(condition["values"].split(","))
         return sorted(found)
 
 
