@@ -7,6 +7,7 @@ import argparse
 import contextlib
 import os
 import sys
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -223,6 +224,7 @@ def plan(project: Project, args: argparse.Namespace, overrides: dict[str, Any],
          reporter: Reporter) -> tuple[list[Job], list[str]]:
     """The jobs to build, and the clinics that could not be loaded (each a one-line error)."""
     from booklet.clinic import load_clinic
+    from booklet.content import review_reminders
 
     slice_ = parse_shard(args.shard) if args.shard else None
     # editions and content errors stop here
@@ -239,6 +241,8 @@ def plan(project: Project, args: argparse.Namespace, overrides: dict[str, Any],
                 continue
             if clinic.colour_note:
                 reporter.warning(f"{display_path(folder / 'clinic.toml')}: {clinic.colour_note}")
+    for reminder in review_reminders((job.booklet for job in jobs), date.today()):
+        reporter.warning(reminder.message)
     return (shard(jobs, *slice_) if slice_ else jobs), failed
 
 

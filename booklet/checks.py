@@ -18,6 +18,7 @@ import textstat
 from markupsafe import escape
 
 from booklet.config import EASE_SCORES
+from booklet.content import review_reminders
 from booklet.errors import BookletError, display_path
 from booklet.i18n import _, language
 from booklet.project import Job, Project
@@ -134,7 +135,7 @@ class Report:
                 "readability": [{**asdict(score), "ok": score.ok} for score in self.readability]}
 
 
-def check_job(job: Job, today: date) -> Report:
+def check_job(job: Job) -> Report:
     report = Report(job.edition.name, job.booklet.name, job.booklet.translation or "")
     try:
         rendered = job.render()
@@ -175,9 +176,6 @@ def check_job(job: Job, today: date) -> Report:
     if escape(words.gettext("Not medical advice.")) not in rendered.html or (
             escape(notice) not in rendered.html):
         report.errors.append(_("the 'not medical advice' notice is missing from the edition"))
-    if config.next_review < today:
-        report.warnings.append(_("next review date %(date)s has passed; review the content "
-                                 "and update booklet.toml") % {"date": config.next_review})
     return report
 
 
@@ -215,14 +213,21 @@ def unprinted_sections(project: Project) -> list[str]:
 def run_checks(project: Project, jobs: list[Job], reporter: Reporter, *, strict: bool = False,
                as_json: bool = False, today: date | None = None) -> int:
     """Prints the report; 0 when clean, 1 when any error (or, with strict, any warning)."""
-    reports = [check_job(job, today or date.today()) for job in jobs]
-    warnings = unused_references(jobs, reports) + unprinted_sections(project)
-    errors = sum(len(report.errors) for report in reports)
+    today = today or date.today()
+    reports = [check_job(job) for job in jobs]
+    reminders = review_reminders((job.booklet for job in jobs), today)
+    # a review due soon stays a warning under --strict; one that has passed is an error
+    overdue = [r.message for r in reminders if r.passed and strict]
+    due = [r.message for r in reminders if not (r.passed and strict)]
+    warnings = unused_references(jobs, reports) + unprinted_sections(project) + due
+    errors = sum(len(report.errors) for report in reports) + len(overdue)
     warned = sum(len(report.warnings) for report in reports) + len(warnings)
-    failed = errors > 0 or (strict and warned > 0)
+    escalated = strict and warned > sum(not r.passed for r in reminders)
+    failed = errors > 0 or escalated
     if as_json:
         reporter.result(json.dumps({"ok": not failed, "errors": errors, "warnings": warned,
                                     "editions": [r.as_dict() for r in reports],
+                                    "project_errors": overdue,
                                     "project_warnings": warnings}, indent=2))
         return 1 if failed else 0
     for report in reports:
@@ -245,11 +250,13 @@ def run_checks(project: Project, jobs: list[Job], reporter: Reporter, *, strict:
             reporter.error(f"{report.name}: {error}")
         for warning in report.warnings:
             reporter.warning(f"{report.name}: {warning}")
+    for error in overdue:
+        reporter.error(error)
     for warning in warnings:
         reporter.warning(warning)
     summary = _("checked %(editions)d edition(s): %(errors)d error(s), %(warnings)d "
                 "warning(s)") % {"editions": len(reports), "errors": errors, "warnings": warned}
-    if strict and warned:
+    if escalated:
         summary += " " + _("(--strict: warnings count as errors)")
     reporter.result(summary + ": " + (_("problems found") if failed else _("ok")))
     return 1 if failed else 0

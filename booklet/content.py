@@ -6,7 +6,9 @@ A section is one Markdown file with YAML front matter; nothing is rendered here.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 
@@ -28,7 +30,7 @@ from booklet.config import (
 )
 from booklet.errors import BookletError, did_you_mean, display_path
 from booklet.extensions import CONDITION, FENCE
-from booklet.i18n import parse_tag
+from booklet.i18n import _, parse_tag, user_language
 from booklet.references import Reference, load_references
 
 CONFIG_FILE = "booklet.toml"
@@ -120,6 +122,43 @@ class Booklet:
         own = self.config.editions.get(edition.name, EditionText())
         return EditionText(label=own.label or edition.label, subtitle=own.subtitle,
                            disclaimer=own.disclaimer or self.config.disclaimer)
+
+
+REVIEW_NOTICE_DAYS = 90  # PIF TICK: plan the review before the information goes stale
+
+
+@dataclass(frozen=True)
+class ReviewReminder:
+    """A booklet's next review date as a warning: due soon, or passed (an error under
+    --strict)."""
+
+    message: str
+    passed: bool
+
+
+def review_reminders(booklets: Iterable[Booklet], today: date) -> list[ReviewReminder]:
+    """One reminder per booklet (its translations share its dates) whose review is due."""
+    first = {booklet.name: booklet for booklet in reversed(list(booklets))}
+    return [reminder for booklet in reversed(first.values())
+            if (reminder := review_reminder(booklet, today))]
+
+
+def review_reminder(booklet: Booklet, today: date) -> ReviewReminder | None:
+    """The warning for a review due within REVIEW_NOTICE_DAYS or passed; None when not yet."""
+    days = (booklet.config.next_review - today).days
+    if days > REVIEW_NOTICE_DAYS:
+        return None
+    path = (booklet.root.parent if booklet.translation else booklet.root) / CONFIG_FILE
+    where = f"{display_path(path)}:{line_of(read_text(path), 'next_review')}"
+    when = {"date": booklet.config.next_review.isoformat(), "days": abs(days)}
+    if days < 0:
+        return ReviewReminder(where + ": " + _(
+            "next review date %(date)s has passed; review the content and update "
+            "booklet.toml") % when, passed=True)
+    return ReviewReminder(where + ": " + user_language().ngettext(
+        "next review is due on %(date)s, in %(days)d day; plan the review with the "
+        "booklet's reviewers", "next review is due on %(date)s, in %(days)d days; plan the "
+        "review with the booklet's reviewers", days) % when, passed=False)
 
 
 def find_booklets(content_dir: Path) -> list[Path]:

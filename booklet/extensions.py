@@ -2,6 +2,8 @@
 
 `::: patient` … `:::` (Pandoc fenced-div style) keeps a block only for the named audiences;
 `::: patient country=US` only for them in the United States.
+`::: icon-array 6 in 10` … `:::` draws a risk picture; `::: steps Title` … `:::` around a
+Markdown list draws it as a timeline of numbered steps.
 `[@key]` / `[@a; @b]` cites references: numbered marks, or none for a plain sources list.
 """
 
@@ -27,6 +29,8 @@ CITATION = r"\s*\[(@[\w-]+(?:\s*;\s*@[\w-]+)*)\]"
 ICON_ARRAY = re.compile(r"^(?P<prefix>[ \t>]*):::\s*icon-array\b(?P<spec>.*)$")
 ICON_SPEC = re.compile(r"^\s*(?P<count>\d{1,3})\s+in\s+(?P<total>\d{1,3})\s*$")
 FIGURE_SLOT = "\u2063figure-{}\u2063"  # stands for an icon array until the HTML is clean
+STEPS = re.compile(r"^(?P<prefix>[ \t>]*):::\s*steps\b(?P<title>.*)$")
+STEPS_START, STEPS_END = "\u2063steps\u2063", "\u2063end-steps\u2063"  # until the tree is built
 MAX_ICONS = 100
 FILLED, OUTLINED = 'fill="#1b1b1b"', 'fill="#ffffff" stroke="#1b1b1b" stroke-width="2"'
 
@@ -221,6 +225,81 @@ class IconArrayPreprocessor(Preprocessor):
         return IconArray(count, total, "")
 
 
+class StepsPreprocessor(Preprocessor):
+    """Marks where each `::: steps Title` block starts and ends, so that StepsTimeline can
+    wrap the list between the marks once Markdown has parsed it."""
+
+    def __init__(self, md: Markdown, source: SourceFile):
+        super().__init__(md)
+        self.source = source
+
+    def run(self, lines: list[str]) -> list[str]:
+        kept: list[str] = []
+        opened: tuple[int, str] | None = None  # (line, prefix)
+        for index, line in enumerate(lines):
+            number = self.source.first_line + index
+            fence = FENCE.match(line.rstrip())
+            if opened is None:
+                match = STEPS.match(line.rstrip())
+                if match is None:
+                    kept.append(line)
+                    continue
+                if not match["title"].strip():
+                    raise BookletError("'::: steps' has no title", self.source.path, number,
+                                       "write it after the word, e.g. '::: steps Your visit'")
+                opened = (number, match["prefix"])
+                kept += [match["prefix"].rstrip(),
+                         match["prefix"] + STEPS_START + match["title"].strip(),
+                         match["prefix"].rstrip()]
+            elif fence and fence[1].strip():
+                raise BookletError(f"'::: {fence[1].strip()}' inside a '::: steps' block",
+                                   self.source.path, number, "close the steps block with "
+                                   "':::' first; a steps block holds one list")
+            elif fence:
+                kept += [opened[1].rstrip(), opened[1] + STEPS_END, opened[1].rstrip()]
+                opened = None
+            else:
+                kept.append(line)
+        if opened is not None:
+            raise BookletError("'::: steps' block is never closed", self.source.path, opened[0],
+                               "add a line ':::' after its list")
+        return kept
+
+
+class StepsTimeline(Treeprocessor):
+    """Turns each marked steps block into `<div class="steps">`: its title, then its one list,
+    which print.css draws as numbered points on a line."""
+
+    def __init__(self, md: Markdown, source: SourceFile):
+        super().__init__(md)
+        self.source = source
+
+    def run(self, root: etree.Element) -> None:
+        for parent in list(root.iter()):
+            children = list(parent)
+            for start in [c for c in children if (c.text or "").startswith(STEPS_START)]:
+                position = list(parent).index(start)
+                inside = []
+                for element in list(parent)[position + 1:]:
+                    if element.tag == "p" and element.text == STEPS_END:
+                        parent.remove(element)
+                        break
+                    inside.append(element)
+                title = start.text[len(STEPS_START):]
+                if [element.tag for element in inside] not in (["ol"], ["ul"]):
+                    raise BookletError(f"'::: steps {title}' must hold one list and nothing "
+                                       "else", self.source.path,
+                                       self.source.line_of(f"steps {title}"),
+                                       "write each step as '1. …' between the ':::' lines")
+                timeline = etree.Element("div", {"class": "steps"})
+                timeline.tail = "\n"
+                start.text, start.attrib["class"] = title, "steps-title"
+                parent.remove(start)
+                parent.remove(inside[0])
+                timeline.extend([start, inside[0]])
+                parent.insert(position, timeline)
+
+
 @dataclass
 class Citations:
     """The references an edition cites, numbered in order of first citation."""
@@ -281,7 +360,8 @@ class CitationNumbers(Treeprocessor):
 
 
 class BookletExtension(Extension):
-    """Registers the audience filter and the citation marks for one section of one edition."""
+    """Registers the audience filter, the pictures and the citation marks for one section of
+    one edition."""
 
     def __init__(self, reader: Reader, audiences: list[str], citations: Citations,
                  source: SourceFile):
@@ -292,6 +372,7 @@ class BookletExtension(Extension):
 
     def extendMarkdown(self, md: Markdown) -> None:
         # Priority 35 runs before whitespace normalisation, so line numbers match the file.
+        md.preprocessors.register(StepsPreprocessor(md, self.source), "steps", 37)
         md.preprocessors.register(
             IconArrayPreprocessor(md, self.figures, self.source), "icon-array", 36)
         md.preprocessors.register(
@@ -299,3 +380,4 @@ class BookletExtension(Extension):
         md.inlinePatterns.register(
             CitationProcessor(md, self.citations, self.source), "citation", 175)
         md.treeprocessors.register(CitationNumbers(md, self.citations), "citation-numbers", 5)
+        md.treeprocessors.register(StepsTimeline(md, self.source), "steps", 4)

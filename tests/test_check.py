@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from build import main
 from tests.conftest import SECTION_ONE, SMALL_PROJECT, make_project
 
@@ -79,13 +81,37 @@ def test_json_report_and_strict_mode(tmp_path: Path, capsys) -> None:
     root = make_project(tmp_path / "p", files)
     assert main(["--project", str(root), "--check", "--json"]) == 0  # a warning only
     report = json.loads(capsys.readouterr().out)
-    assert report["ok"] is True and report["errors"] == 0 and report["warnings"] == 3
+    assert report["ok"] is True and report["errors"] == 0 and report["warnings"] == 1
+    assert report["project_warnings"] == [  # once for the booklet, not once per edition
+        f"{root}/content/demo/booklet.toml:5: next review date 2026-02-01 has passed; review "
+        "the content and update booklet.toml"]
     patient = next(e for e in report["editions"] if e["edition"] == "patient")
-    assert patient["warnings"] == ["next review date 2026-02-01 has passed; review the content "
-                                   "and update booklet.toml"]
     assert {s["section"] for s in patient["readability"]} == {"intro"}
     assert main(["--project", str(root), "--check", "--strict"]) == 1
-    assert "(--strict: warnings count as errors): problems found" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "1 error(s), 0 warning(s): problems found" in captured.out  # passed: an error
+    assert "error: " in captured.err and "next review date 2026-02-01 has passed" in captured.err
+
+
+@pytest.mark.parametrize(("days", "shown"), [(0, "in 0 days"), (1, "in 1 day"),
+                                              (30, "in 30 days"), (90, "in 90 days"),
+                                              (91, None)])
+def test_a_review_due_within_90_days_is_a_warning_in_checks_and_builds(
+        tmp_path: Path, capsys, days: int, shown: str | None) -> None:
+    from datetime import date, timedelta
+
+    due = date.today() + timedelta(days=days)
+    toml = SMALL_PROJECT["content/demo/booklet.toml"]
+    root = make_project(tmp_path / "p", {**SMALL_PROJECT, "content/demo/booklet.toml": toml.replace(
+        "next_review = 2099-01-15", f"next_review = {due.isoformat()}")})
+    message = (f"warning: {root}/content/demo/booklet.toml:5: next review is due on "
+               f"{due.isoformat()}, {shown}; plan the review with the booklet's reviewers")
+    assert main(["--project", str(root), "--check", "--strict"]) == 0  # due, not yet passed
+    err = capsys.readouterr().err
+    assert (message in err) if shown else "next review" not in err
+    assert main(["--project", str(root), "--out", str(tmp_path / "out"), "patient"]) == 0
+    err = capsys.readouterr().err
+    assert (err.count(message) == 1) if shown else "next review" not in err
 
 
 def test_links_sections_and_raw_html_are_reported(tmp_path: Path, capsys, monkeypatch) -> None:
@@ -119,7 +145,8 @@ MARKED = SECTION_ONE.replace("Shared words for every reader",
 def test_open_editorial_marks_are_listed_and_shown_as_changes(tmp_path: Path, capsys) -> None:
     root = make_project(tmp_path / "p", {**SMALL_PROJECT, "content/demo/10-intro.md": MARKED})
     assert main(["--project", str(root), "--check", "--strict"]) == 1
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
+    assert "(--strict: warnings count as errors): problems found" in out
     assert "warning: demo patient: " in err
     assert f"{root}/content/demo/10-intro.md:8: open editorial mark '{{>>check this<<}}'" in err
     assert "open editorial mark '{++every++}'" in err

@@ -234,3 +234,59 @@ def test_icon_array_draws_filled_and_outlined_people() -> None:
     assert svg.count('<circle cx="12" cy="11" r="6" fill="#1b1b1b"/>') == 1
     assert svg.count('stroke="#1b1b1b"') == 2 * 9  # head and body of each outlined person
     assert 'viewBox="0 0 240 88"' in svg  # ten to a row
+
+
+def test_a_steps_block_wraps_its_list_in_a_timeline() -> None:
+    html = convert("""
+        Before.
+
+        ::: steps Your visit
+        1. You **arrive**.
+        2. You get your dose [@a].
+        :::
+
+        After.
+        """)
+    assert html == (
+        '<p>Before.</p>\n<div class="steps"><p class="steps-title">Your visit</p>\n'
+        '<ol>\n<li>You <strong>arrive</strong>.</li>\n<li>You get your dose'
+        '<span class="cite">\u00a0[<a href="#ref-a">1</a>]</span>.</li>\n</ol>\n</div>\n'
+        '<p>After.</p>')
+
+
+def test_a_steps_block_works_inside_an_audience_block() -> None:
+    source = """
+        ::: clinician
+        ::: steps Dosing
+        - Spray.
+        :::
+        :::
+        """
+    assert convert(source, "patient") == ""
+    assert '<div class="steps"><p class="steps-title">Dosing</p>\n<ul>' in convert(
+        source, "clinician")
+    source = """
+        ::: steps Visit
+        - Arrive.
+        :::
+
+        ::: clinician
+        Clinicians only.
+        :::
+        """
+    assert "Clinicians only" not in convert(source, "patient")
+    assert '<div class="steps">' in convert(source, "clinician")
+
+
+@pytest.mark.parametrize(("source", "message", "line"), [
+    ("::: steps\n1. One.\n:::\n", "'::: steps' has no title", 7),
+    ("::: steps Visit\nJust words.\n:::\n", "'::: steps Visit' must hold one list and nothing "
+     "else", 7),
+    ("Text.\n\n::: steps Visit\n1. One.\n", "'::: steps' block is never closed", 9),
+    ("::: steps Visit\n1. One.\n::: clinician\n:::\n",
+     "'::: clinician' inside a '::: steps' block", 9),
+])
+def test_steps_mistakes_name_the_line(source: str, message: str, line: int) -> None:
+    with pytest.raises(BookletError) as caught:
+        convert(source)
+    assert caught.value.message == message and caught.value.line == line

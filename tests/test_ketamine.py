@@ -288,3 +288,23 @@ def test_risk_picture_is_a_figure_with_its_numbers_in_words(ketamine_build: Path
         assert any(text.startswith(alt) for text in figures), (name, figures)
     assert not any("picture of" in text for _, text in
                    alt_texts(ketamine_build / "ketamine-clinician-letter.pdf"))
+
+
+@pytest.mark.parametrize(("name", "steps"), [
+    ("ketamine-patient-letter.pdf", ["Your treatment visit, from start to the next day",
+                                     "1 You arrive.", "2 You check in.", "3 You get your dose.",
+                                     "4 You rest while staff watch you.",
+                                     "5 You stay until it is safe to leave.",
+                                     "6 Someone takes you home.",
+                                     "7 You do not drive until the next day."]),
+    ("ketamine-quick-guide-letter.pdf", ["Your treatment visit", "1 You arrive.",
+                                         "5 You stay until it is safe to leave.",
+                                         "7 You do not drive until the next day."]),
+    ("ketamine-patient-es-letter.pdf", ["Su visita de tratamiento", "1 Usted llega.",
+                                        "7 Usted no maneja hasta el día siguiente."]),
+])
+def test_the_visit_is_drawn_as_numbered_steps(ketamine_build: Path, name: str,
+                                              steps: list[str]) -> None:
+    text = full_text(ketamine_build / name)
+    places = [text.find(step) for step in steps]
+    assert -1 not in places and places == sorted(places), list(zip(steps, places, strict=True))
