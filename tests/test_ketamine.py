@@ -308,3 +308,44 @@ def test_the_visit_is_drawn_as_numbered_steps(ketamine_build: Path, name: str,
     text = full_text(ketamine_build / name)
     places = [text.find(step) for step in steps]
     assert -1 not in places and places == sorted(places), list(zip(steps, places, strict=True))
+
+
+QUALITY_TABLE = re.compile(r"^## (?P<tool>PEMAT-P|CDC Clear Communication Index): "
+                           r"[^\n]*\(`(?P<pdf>[^`]+)`\)(?P<body>.*?)(?=^## |\Z)", re.M | re.S)
+EVIDENCE = re.compile(r"p\. (?P<page>\d+) “(?P<quote>[^”]+)”")
+SCALES = {  # tool: (scale, its items, how QUALITY.md states its total)
+    "PEMAT-P": [("Understandability", range(1, 20), "**Understandability: {} of {} = {} %.**"),
+                ("Actionability", range(20, 27), "**Actionability: {} of {} = {} %.**")],
+    "CDC Clear Communication Index": [("CDC", range(1, 21), "**CDC index: {} of {} = {}.**")]}
+
+
+def test_quality_scores_quote_real_pages_and_add_up(ketamine_build: Path) -> None:
+    """QUALITY.md scores the patient edition and quick guide item by item: each quote is on
+    the page it names, the totals are what the rows give, and they meet the targets."""
+    quality = (REPO / "content/ketamine/QUALITY.md").read_text(encoding="utf-8")
+    tables = list(QUALITY_TABLE.finditer(quality))
+    assert [(t["tool"], t["pdf"]) for t in tables] == [
+        ("PEMAT-P", "ketamine-patient-letter.pdf"), ("PEMAT-P", "ketamine-quick-guide-letter.pdf"),
+        ("CDC Clear Communication Index", "ketamine-patient-letter.pdf"),
+        ("CDC Clear Communication Index", "ketamine-quick-guide-letter.pdf")]
+    for table in tables:
+        pages = [" ".join(text.split()) for text in page_texts(ketamine_build / table["pdf"])]
+        rows = {int(cells[0]): (cells[2], cells[3]) for cells in (
+            [cell.strip() for cell in line.strip("|").split("|")]
+            for line in table["body"].splitlines() if re.match(r"^\| \d+ \|", line))}
+        applies = set().union(*(items for _, items, _ in SCALES[table["tool"]]))
+        if table["tool"] == "PEMAT-P":
+            applies -= {13, 14}  # for audio and video only
+        assert set(rows) == applies, table["pdf"]
+        for item, (point, evidence) in rows.items():
+            assert point in ("1", "0", "N/A"), (table["pdf"], item)
+            cited = list(EVIDENCE.finditer(evidence))
+            assert cited or point != "1", (table["pdf"], item, "a point needs a page")
+            for quote in cited:
+                assert quote["quote"] in pages[int(quote["page"]) - 1], (table["pdf"], item,
+                                                                         quote[0])
+        for name, items, total in SCALES[table["tool"]]:
+            points = [rows[i][0] for i in items if i in rows and rows[i][0] != "N/A"]
+            earned, possible = points.count("1"), len(points)
+            assert earned / possible >= 0.9, (table["pdf"], name)
+            assert total.format(earned, possible, round(100 * earned / possible)) in table["body"]
