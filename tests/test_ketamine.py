@@ -26,9 +26,8 @@ BANNED = [
     # overstatements a review found: trials are not consistent (KARMA-Dep 2), bladder harm has
     # isolated reports at treatment doses, and how fast acute effects pass is not in the sources
     r"consistently show", r"not at treatment doses", r"pass within a few hours",
-    # draft and internal wording that a release build must not print (booklet.toml's
-    # reviewed_by still names COVERAGE.md in the imprint, so that file name is not banned here)
-    r"to confirm", r"not verified", r"descriptive title",
+    # draft and internal wording that a release build must not print
+    r"to confirm", r"not verified", r"descriptive title", r"COVERAGE\.md", r"QUALITY\.md",
     # the label's driving rule is "until the next day after a restful sleep", not "that day";
     # blood pressure is always checked, not "may" be
     r"on the day of (your )?treatment", r"(drive|driving) that day",
