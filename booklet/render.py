@@ -13,7 +13,7 @@ from pathlib import Path
 import fontpkg_atkinson_hyperlegible as body_font
 import jinja2
 from markdown import Markdown
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from booklet.clinic import Clinic
 from booklet.config import CrisisLine, Edition, EmergencyNumber, line_of, read_text
@@ -211,7 +211,35 @@ def template_environment(templates_dir: Path, catalog: str) -> jinja2.Environmen
     )
     env.install_gettext_translations(translations(catalog), newstyle=True)
     env.filters["css_content"] = css_content
+    env.filters["links"] = links
     return env
+
+
+# Addresses in plain text (references, contacts, crisis lines) that a reader can follow:
+# web addresses, DOIs, PubMed and PMC numbers, email addresses and bare domain names.
+ADDRESS = re.compile(
+    r"(?P<url>https?://[^\s<>\"]+[^\s<>\".,;:)])"
+    r"|doi:(?P<doi>10\.\d{4,9}/[^\s<>\"]+[^\s<>\".,;:)])"
+    r"|PMID: (?P<pmid>\d{1,9})\b"
+    r"|\b(?P<pmcid>PMC\d{1,9})\b"
+    r"|(?P<email>\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b)"
+    r"|(?P<domain>\b(?:[a-z0-9-]+\.)+(?:org|com|net|gov|edu|uk|ie|au|ca|nz|info)\b"
+    r"(?:/[^\s<>\"]*[^\s<>\".,;:)])?)")
+ADDRESS_TARGETS = {"url": "{}", "doi": "https://doi.org/{}",
+                   "pmid": "https://pubmed.ncbi.nlm.nih.gov/{}/",
+                   "pmcid": "https://pmc.ncbi.nlm.nih.gov/articles/{}/", "email": "mailto:{}",
+                   "domain": "https://{}"}
+
+
+def links(text: str) -> Markup:
+    """Plain text as HTML with every address in it a real link (PDF link annotations)."""
+    html, end = [], 0
+    for match in ADDRESS.finditer(text):
+        kind = match.lastgroup
+        html += [escape(text[end:match.start()]), Markup('<a href="{}">{}</a>').format(
+            ADDRESS_TARGETS[kind].format(match[kind]), match[0])]
+        end = match.end()
+    return Markup("").join([*html, escape(text[end:])])
 
 
 def by_country(lines: list, country: str | None) -> list:
