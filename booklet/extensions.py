@@ -5,11 +5,15 @@
 `::: icon-array 6 in 10` … `:::` draws a risk picture; `::: steps Title` … `:::` around a
 Markdown list draws it as a timeline of numbered steps.
 `[@key]` / `[@a; @b]` cites references: numbered marks, or none for a plain sources list.
+A fence is found by its line alone, wherever it stands (a list item, a box, a quote, a code
+block, a table's rows): a line that holds ':::' elsewhere, or colons that only look like ':',
+is refused, so a block never prints as text.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,10 +24,11 @@ from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
 from booklet.errors import BookletError, did_you_mean
-from booklet.i18n import is_country
+from booklet.i18n import _, is_country
 from booklet.references import Reference
 
 FENCE = re.compile(r"^[ \t>]*:::(.*)$")  # indented in a list or box, or quoted, it still counts
+COLON_NAME = re.compile(r"\b(COLON|RATIO)\b")  # FULLWIDTH COLON, MODIFIER LETTER COLON, RATIO…
 CONDITION = re.compile(r"^(?P<key>\w+)(?P<op>!?=)(?P<values>.*)$")
 CITATION = r"\s*\[(@[\w-]+(?:\s*;\s*@[\w-]+)*)\]"
 ICON_ARRAY = re.compile(r"^(?P<prefix>[ \t>]*):::\s*icon-array\b(?P<spec>.*)$")
@@ -49,12 +54,35 @@ class SourceFile:
                 return self.first_line + number
         return None
 
-    def stray_fence_line(self) -> int | None:
-        """The first line with ':::' that is not a block fence (it would print as text)."""
-        for number, line in enumerate(self.text.split("\n")):
-            if ":::" in line and not FENCE.match(line.rstrip()):
-                return self.first_line + number
+    def fence_mistake(self) -> BookletError | None:
+        """The first line that would print a fence as text: ':::' not at the start of its
+        line, or a fence typed with characters that only look like ':'."""
+        for number, line in enumerate(self.text.split("\n"), start=self.first_line):
+            if ":::" not in as_seen(line) or FENCE.match(line.rstrip()):
+                continue
+            if ":::" in line:
+                return BookletError(_("':::' must stand alone at the start of a line"),
+                                    self.path, number,
+                                    _("put the block's ':::' lines on lines of their own"))
+            odd = dict.fromkeys(c for c in line if as_seen(c) != c)
+            return BookletError(
+                _("block fence written with %(characters)s instead of ':'") % {
+                    "characters": ", ".join(f"U+{ord(c):04X} {unicodedata.name(c, '?')}"
+                                            for c in odd)},
+                self.path, number,
+                _("type the fence with three plain colons ':::' and no invisible characters"))
         return None
+
+
+def as_seen(text: str) -> str:
+    """Text as it looks on the page: compatibility forms folded (NFKC: a fullwidth or small
+    colon is ':'), invisible format characters (zero-width spaces, joiners) left out, and any
+    other character Unicode names a colon or a ratio read as ':'."""
+    if text.isascii():
+        return text
+    return "".join(":" if COLON_NAME.search(unicodedata.name(c, "")) else c
+                   for c in unicodedata.normalize("NFKC", text)
+                   if unicodedata.category(c) != "Cf")
 
 
 @dataclass(frozen=True)
@@ -194,7 +222,15 @@ class IconArrayPreprocessor(Preprocessor):
                 else:
                     kept.append(line)
                 continue
-            if FENCE.match(line.rstrip()) and not FENCE.match(line.rstrip())[1].strip():
+            fence = FENCE.match(line.rstrip())
+            if fence and fence[1].strip():
+                raise BookletError(
+                    _("'::: %(label)s' opens a block inside the icon-array opened on line "
+                      "%(line)d; an icon-array holds only its caption") % {
+                        "label": " ".join(fence[1].split()), "line": opened[0]},
+                    self.source.path, number, _("close the icon-array with ':::' after its "
+                                                "caption, then open the block"))
+            if fence:
                 start, prefix, numbers = opened
                 text = " ".join(caption).strip()
                 if not text:

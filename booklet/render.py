@@ -146,10 +146,8 @@ def render_section(section: Section, reader: Reader, audiences: list[str],
     """One section's body as sanitised HTML for one reader, with the language's quotation
     marks."""
     source = SourceFile(section.path, section.body_line, section.body)
-    stray = source.stray_fence_line()
-    if stray:
-        raise BookletError("':::' must stand alone at the start of a line", section.path, stray,
-                           "put the block's ':::' lines on lines of their own")
+    if mistake := source.fence_mistake():
+        raise mistake
     extension = BookletExtension(reader, audiences, citations, source)
     md = Markdown(extensions=[*MARKDOWN_EXTENSIONS, extension],
                   extension_configs={"tables": {"use_align_attribute": True},
@@ -158,7 +156,12 @@ def render_section(section: Section, reader: Reader, audiences: list[str],
     html, removed = sanitise(md.convert(section.body))
     check_images(html, source)
     for number, figure in enumerate(extension.figures):
-        html = html.replace(f"<p>{FIGURE_SLOT.format(number)}</p>", icon_array_html(figure, words))
+        # its own paragraph (a quote's ends with a line break), code (indented where Markdown
+        # sees no list), or a line of a list item or sentence: the figure is drawn in any case
+        slot = re.escape(FIGURE_SLOT.format(number))
+        drawn = icon_array_html(figure, words)
+        html = re.sub(rf"<p>\s*{slot}\s*</p>|<pre><code>\s*{slot}\s*</code></pre>|{slot}",
+                      lambda _, drawn=drawn: drawn, html)
     return RenderedSection(section.id, section.title, html, section.path, section.meta.new_page,
                            removed)
 

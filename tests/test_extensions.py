@@ -290,3 +290,44 @@ def test_steps_mistakes_name_the_line(source: str, message: str, line: int) -> N
     with pytest.raises(BookletError) as caught:
         convert(source)
     assert caught.value.message == message and caught.value.line == line
+
+
+@pytest.mark.parametrize(("fence", "named"), [
+    ("\uff1a\uff1a\uff1a", "U+FF1A FULLWIDTH COLON"),  # typed with a Chinese or Japanese IME
+    (":\u200b::", "U+200B ZERO WIDTH SPACE"),  # pasted from a web page
+    ("\u2236\u2236\u2236", "U+2236 RATIO"),
+    ("\ufe55\ufe55\ufe55", "U+FE55 SMALL COLON"),
+])
+def test_a_fence_in_colons_that_only_look_like_colons_is_refused(fence: str, named: str) -> None:
+    text = f"Everyone.\n\n{fence} clinician\nSecret dose.\n{fence}\n"
+    assert "Secret" in convert(text, "patient")  # Markdown alone would print it for everyone
+    mistake = SourceFile(Path("section.md"), 7, text).fence_mistake()
+    assert mistake is not None and (mistake.line, mistake.file) == (9, Path("section.md"))
+    assert mistake.message == f"block fence written with {named} instead of ':'"
+
+
+def test_colons_that_are_not_a_fence_are_left_alone() -> None:
+    text = "Ratio 2\u22361 at 10\uff1a30, and a time: 10:30.\n\n\u2236 alone"
+    assert SourceFile(Path("section.md"), 7, text).fence_mistake() is None
+
+
+def test_a_block_opened_in_an_icon_array_caption_is_refused() -> None:
+    with pytest.raises(BookletError) as caught:  # it was printed as the caption, for everyone
+        convert("::: icon-array 1 in 2\n::: clinician\nSecret dose.\n:::\n")
+    assert (caught.value.line, caught.value.message) == (8, (
+        "'::: clinician' opens a block inside the icon-array opened on line 7; an icon-array "
+        "holds only its caption"))
+
+
+@pytest.mark.parametrize("source", [
+    "> ::: icon-array 1 in 2\n> Half of them.\n> :::\n",  # in a quote
+    "Text.\n- not a list\n    ::: icon-array 1 in 2\n    Half of them.\n    :::\n",  # as code
+])
+def test_an_icon_array_is_drawn_wherever_it_stands(source: str) -> None:
+    from booklet.content import Section, SectionMeta
+    from booklet.render import render_section
+
+    section = Section(SectionMeta(id="s", title="S", order=1), source, Path("section.md"), 7)
+    html = render_section(section, Reader("patient"), AUDIENCES,
+                          Citations(REFERENCES, numbered=True), language("en-GB")).html
+    assert "<figcaption>Half of them.</figcaption>" in html and "\u2063" not in html
