@@ -27,6 +27,7 @@ from pydantic import (
 from booklet.errors import BookletError, closest
 from booklet.i18n import is_country, parse_tag
 from booklet.paper import FOLDED, SMALL_PAPERS, Paper
+from booklet.sandbox import checked
 
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 FONT_SIZE = re.compile(r"^(\d+(?:\.\d+)?)pt$")
@@ -310,9 +311,10 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
 
 
 def read_text(path: Path, limit: int = 1_000_000) -> str:
-    """A UTF-8 text file, refusing binary, huge or wrongly encoded files with a clear error."""
+    """A UTF-8 text file of the project, refusing one that leads outside it and binary, huge
+    or wrongly encoded files, with a clear error."""
     try:
-        data = path.read_bytes()
+        data = checked(path).read_bytes()
     except FileNotFoundError:
         raise BookletError("file not found", path) from None
     except OSError as error:

@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from booklet.errors import BookletError
+from booklet.sandbox import inside
 
 MAX_DATA_URL_BYTES = 1_000_000
 MAX_FILE_BYTES = 5_000_000
@@ -28,7 +29,7 @@ def jailed_fetcher(roots: Iterable[Path]):
     """A WeasyPrint URL fetcher that reads files under `roots` and nothing else: no network."""
     from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-    allowed = [root.resolve() for root in roots]
+    roots = tuple(roots)
 
     class JailedFetcher(URLFetcher):
         def fetch(self, url: str, headers=None):
@@ -42,7 +43,7 @@ def jailed_fetcher(roots: Iterable[Path]):
                                             "can be used (no network)")
             path = Path(unquote(parts.path))
             resolved = path.resolve()
-            if not any(resolved.is_relative_to(root) for root in allowed):
+            if not inside(resolved, roots):
                 raise FatalURLFetchingError(f"refused to load {path}: it is outside the project")
             if not resolved.is_file():
                 raise FatalURLFetchingError(f"file not found: {path}")

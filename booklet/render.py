@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import fontpkg_atkinson_hyperlegible as body_font
 import jinja2
 from markdown import Markdown
 from markupsafe import escape
@@ -27,22 +26,17 @@ from booklet.extensions import (
     Reader,
     SourceFile,
 )
+from booklet.fonts import FONT_DIR, FONT_FILES
 from booklet.i18n import Language, css_content, language, translations
 from booklet.images import check_images
 from booklet.paper import PAPER_SIZES
 from booklet.references import Reference
+from booklet.sandbox import checked
 from booklet.sanitise import sanitise
 
 # pymdownx.critic shows editorial marks ({>> note <<}, {++ add ++} …) as tracked changes
 MARKDOWN_EXTENSIONS = ["tables", "def_list", "admonition", "attr_list", "sane_lists", "smarty",
                        "pymdownx.critic"]
-FONT_FILES = {  # (weight, style): file in the font package
-    (400, "normal"): "AtkinsonHyperlegible-Regular.ttf",
-    (400, "italic"): "AtkinsonHyperlegible-Italic.ttf",
-    (700, "normal"): "AtkinsonHyperlegible-Bold.ttf",
-    (700, "italic"): "AtkinsonHyperlegible-BoldItalic.ttf",
-}
-FONT_DIR = body_font.ROOT / "files"
 
 
 @dataclass(frozen=True)
@@ -197,12 +191,22 @@ def check_links(sections: list[RenderedSection], anchors: set[str]) -> None:
                     "block for the editions that print it")
 
 
+class ProjectTemplates(jinja2.FileSystemLoader):
+    """Jinja's loader for one templates folder, refusing a template that leads outside the
+    project before it is read."""
+
+    def get_source(self, environment: jinja2.Environment, template: str):
+        for folder in self.searchpath:
+            checked(Path(folder).joinpath(*jinja2.loaders.split_template_path(template)))
+        return super().get_source(environment, template)
+
+
 @cache
 def template_environment(templates_dir: Path, catalog: str) -> jinja2.Environment:
     """One Jinja environment per templates folder and language, so templates compile once per
     run (Jinja reloads a template whose file changed); `_` is the catalog's gettext."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(templates_dir),
+        loader=ProjectTemplates(templates_dir),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=True,
                                             disabled_extensions=("css",)),
         undefined=jinja2.StrictUndefined,

@@ -3,6 +3,7 @@ in Markdown cannot run, hide text or embed files."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from weasyprint.urls import FatalURLFetchingError
 
 from booklet.pdf import MAX_DATA_URL_BYTES, jailed_fetcher
 from build import main
-from tests.conftest import SMALL_PROJECT, make_project
+from tests.conftest import REPO, SECTION_ONE, SMALL_PROJECT, make_project
 from tests.pdfread import full_text
 
 
@@ -99,3 +100,67 @@ def test_raw_html_cannot_run_hide_text_or_attach_files(tmp_path: Path, capsys) -
     catalog = PdfReader(path).trailer["/Root"]
     assert "/EmbeddedFiles" not in catalog.get("/Names", {})
     assert b"/EmbeddedFile" not in path.read_bytes()
+
+
+OUTSIDE_SECTION = SECTION_ONE.replace("Shared words for every reader", "Outside secret words")
+
+
+def _symlink_outside(root: Path, outside: Path, link: str, target: str) -> None:
+    """Replaces the project's `link` by a symlink to `target` in the folder `outside`."""
+    path = root / link
+    if path.is_dir():
+        shutil.copytree(path, outside / target, dirs_exist_ok=True)
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
+    path.symlink_to(outside / target)
+
+
+@pytest.mark.parametrize(("link", "target", "args", "blamed"), [
+    ("content/demo/10-intro.md", "intro.md", [], "content/demo/10-intro.md"),
+    ("content/demo", "demo", [], "content/demo/booklet.toml"),
+    ("templates/cover.html", "cover.html", [], "templates/cover.html"),
+    ("templates/print.css", "print.css", [], "templates/print.css"),
+    ("editions/patient.toml", "patient.toml", [], "editions/patient.toml"),
+    ("clinics/riverside", "riverside", ["--clinic", "clinics/riverside"],
+     "clinics/riverside/clinic.toml"),
+])
+def test_a_symlink_leading_outside_the_project_is_refused(
+        tmp_path: Path, capsys, monkeypatch, link: str, target: str, args: list[str],
+        blamed: str) -> None:
+    root = make_project(tmp_path / "p", {**SMALL_PROJECT,
+                                         "content/demo/10-intro.md": OUTSIDE_SECTION})
+    shutil.copytree(REPO / "clinics", root / "clinics")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    _symlink_outside(root, outside, link, target)
+    monkeypatch.chdir(root)
+    assert main(["--out", "out", "patient", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert err.startswith(f"error: {blamed}: file leads outside the project, to "
+                          f"{(outside / target).resolve()}"), err
+    assert not (root / "out").exists() or not any((root / "out").iterdir())
+
+
+def test_check_and_list_refuse_a_symlinked_section_too(tmp_path: Path, capsys) -> None:
+    root = make_project(tmp_path / "p", SMALL_PROJECT)
+    secret = tmp_path / "secret.md"
+    secret.write_text(OUTSIDE_SECTION)
+    (root / "content/demo/10-intro.md").unlink()
+    (root / "content/demo/10-intro.md").symlink_to(secret)
+    for mode in ("--check", "--list"):
+        assert main(["--project", str(root), mode]) == 2
+        captured = capsys.readouterr()
+        assert "file leads outside the project" in captured.err
+        assert "Outside secret words" not in captured.out + captured.err
+
+
+def test_a_symlink_inside_the_project_is_followed(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p", SMALL_PROJECT)
+    shared = root / "shared-sections"
+    shared.mkdir()
+    (root / "content/demo/10-intro.md").rename(shared / "intro.md")
+    (root / "content/demo/10-intro.md").symlink_to(shared / "intro.md")
+    assert main(["--project", str(root), "--out", str(root / "out"), "--quiet", "patient"]) == 0
+    assert "Shared words for every reader" in full_text(root / "out" / "demo-patient-letter.pdf")
