@@ -8,7 +8,9 @@ import base64
 import re
 from dataclasses import dataclass
 from functools import cache
+from html import unescape
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import jinja2
 from markdown import Markdown
@@ -27,7 +29,7 @@ from booklet.extensions import (
     SourceFile,
 )
 from booklet.fonts import FONT_DIR, FONT_FILES
-from booklet.i18n import Language, css_content, language, translations
+from booklet.i18n import Language, _, css_content, language, translations
 from booklet.images import check_images
 from booklet.paper import PAPER_SIZES
 from booklet.references import Reference
@@ -151,6 +153,7 @@ def render_section(section: Section, reader: Reader, audiences: list[str],
                                      "pymdownx.critic": {"mode": "view"}})
     html, removed = sanitise(md.convert(section.body))
     check_images(html, source)
+    check_link_targets(html, source)
     for number, figure in enumerate(extension.figures):
         html = html.replace(f"<p>{FIGURE_SLOT.format(number)}</p>", icon_array_html(figure, words))
     return RenderedSection(section.id, section.title, html, section.path, section.meta.new_page,
@@ -158,6 +161,7 @@ def render_section(section: Section, reader: Reader, audiences: list[str],
 
 
 LINK = re.compile(r'href="#([^"]+)"')
+HREF = re.compile(r'<a\b[^>]*?\shref="([^"]*)"')
 
 
 def shorten(text: str, width: int = 40) -> str:
@@ -174,6 +178,23 @@ def icon_array_html(figure: IconArray, words: Language) -> str:
     data = base64.b64encode(figure.svg().encode()).decode()
     return (f'<figure class="icon-array"><img src="data:image/svg+xml;base64,{data}" '
             f'alt="{escape(alt)}"><figcaption>{escape(figure.caption)}</figcaption></figure>')
+
+
+def check_link_targets(html: str, source: SourceFile) -> None:
+    """Every link in a section goes to a web address, an email address or phone number, or a
+    section (#id): a link to a file would print the path on this computer in the PDF."""
+    for href in HREF.findall(html):
+        target = unescape(href)
+        parts = urlsplit(target)
+        if (parts.scheme in ("http", "https") and parts.netloc) or (
+                parts.scheme in ("mailto", "tel") and parts.path) or (
+                target.startswith("#") and len(target) > 1):
+            continue
+        raise BookletError(_("link '%(target)s' goes to a file, not a web address or a "
+                             "section") % {"target": target}, source.path,
+                           source.line_of(f"]({target}") or source.line_of(target),
+                           _("link to a web address (https://…) or to a section id "
+                             "(#section-id); a printed booklet cannot open files"))
 
 
 def check_links(sections: list[RenderedSection], anchors: set[str]) -> None:

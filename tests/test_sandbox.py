@@ -12,7 +12,7 @@ from weasyprint.urls import FatalURLFetchingError
 
 from booklet.pdf import MAX_DATA_URL_BYTES, jailed_fetcher
 from build import main
-from tests.conftest import REPO, SECTION_ONE, SMALL_PROJECT, make_project
+from tests.conftest import REPO, SECTION_ONE, SECTION_TWO, SMALL_PROJECT, make_project
 from tests.pdfread import full_text
 
 
@@ -164,3 +164,41 @@ def test_a_symlink_inside_the_project_is_followed(tmp_path: Path) -> None:
     (root / "content/demo/10-intro.md").symlink_to(shared / "intro.md")
     assert main(["--project", str(root), "--out", str(root / "out"), "--quiet", "patient"]) == 0
     assert "Shared words for every reader" in full_text(root / "out" / "demo-patient-letter.pdf")
+
+
+def link_targets(path: Path) -> list[str]:
+    """The URI of every link annotation in a PDF."""
+    return [str(annotation.get_object()["/A"].get("/URI")) for page in PdfReader(path).pages
+            for annotation in page.get("/Annots") or []
+            if "/A" in annotation.get_object() and "/URI" in annotation.get_object()["/A"]]
+
+
+@pytest.mark.parametrize("link", ["other.md", "../x.pdf", "/etc/hostname", "//example.org/x",
+                                  "", "#", "?page=2", "./"])
+def test_a_link_to_a_file_is_refused_naming_its_line(tmp_path: Path, capsys, link: str) -> None:
+    section = SECTION_TWO + f"\nSee [the other page]({link}) for more.\n"
+    root = make_project(tmp_path / "p", {**SMALL_PROJECT, "content/demo/20-details.md": section})
+    assert main(["--project", str(root), "--out", str(root / "out"), "clinician"]) == 2
+    err = capsys.readouterr().err
+    line = section.count("\n")
+    assert err == (f"error: {root / 'content/demo/20-details.md'}:{line}: link '{link}' goes to "
+                   "a file, not a web address or a section; link to a web address (https://…) "
+                   "or to a section id (#section-id); a printed booklet cannot open files\n")
+    assert not (root / "out").exists() or not list((root / "out").glob("*.pdf"))
+
+
+def test_web_email_phone_and_section_links_are_kept_and_print_no_path_of_this_computer(
+        tmp_path: Path, capsys) -> None:
+    kept = ("\nSee [the guide](https://example.org/guide), [write](mailto:team@example.org), "
+            "[call](tel:+15550102000) or [the introduction](#intro).\n")
+    section = SECTION_TWO + kept + "\nOr [the leaflet](leaflet.pdf).\n"
+    root = make_project(tmp_path / "p", {**SMALL_PROJECT, "content/demo/20-details.md": section})
+    assert main(["--project", str(root), "--out", str(root / "out"), "clinician"]) == 2
+    assert "link 'leaflet.pdf' goes to a file" in capsys.readouterr().err  # only that one
+    (root / "content/demo/20-details.md").write_text(SECTION_TWO + kept)
+    assert main(["--project", str(root), "--out", str(root / "out"), "--quiet",
+                 "clinician"]) == 0
+    targets = link_targets(root / "out" / "demo-clinician-letter.pdf")
+    assert {"https://example.org/guide", "mailto:team@example.org",
+            "tel:+15550102000"} <= set(targets)
+    assert not [target for target in targets if target.startswith("file:")]
