@@ -84,8 +84,12 @@ def test_raw_html_cannot_run_hide_text_or_attach_files(tmp_path: Path, capsys) -
     err = capsys.readouterr().err
     assert code == 2  # the <img> has no alt text and no file: refused before rendering
     assert "image 'x.png' has no alt text" in err
-    (root / "content/demo/20-details.md").write_text(section.replace(' <img src="x.png" '
-                                                                     'onerror="alert(1)">', ""))
+    section = section.replace(' <img src="x.png" onerror="alert(1)">', "")
+    (root / "content/demo/20-details.md").write_text(section)
+    assert main(["--project", str(root), "--out", str(root / "out"), "clinician"]) == 2
+    assert "link '../../../../../etc/hostname' goes to a file" in capsys.readouterr().err
+    (root / "content/demo/20-details.md").write_text(
+        section.replace("../../../../../etc/hostname", "https://example.org/hostname"))
     assert main(["--project", str(root), "--out", str(root / "out"), "--html",
                  "clinician"]) == 0
     err = capsys.readouterr().err
