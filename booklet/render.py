@@ -28,8 +28,8 @@ from booklet.extensions import (
     Reader,
     SourceFile,
 )
-from booklet.fonts import FONT_DIR, FONT_FILES
-from booklet.i18n import Language, _, css_content, language, translations
+from booklet.fonts import FONT_DIR, FONT_FILES, missing_characters, printed_text
+from booklet.i18n import Language, _, css_content, language, po_path, translations
 from booklet.images import check_images
 from booklet.paper import PAPER_SIZES
 from booklet.references import Reference
@@ -76,6 +76,7 @@ class RenderedEdition:
     references: list[Reference]
     html: str  # the document, without its stylesheets
     stylesheets: tuple[str, ...]  # print.css, then the edition's own rules
+    font_warnings: list[str]  # characters no shipped font has, each with where it is written
 
     @property
     def standalone_html(self) -> str:
@@ -289,7 +290,33 @@ def render_edition(booklet: Booklet, edition: Edition, templates_dir: Path,
     html = render_template(templates_dir, words.catalog, "base.html", context)
     stylesheets = (read_text(templates_dir / "print.css"),
                    render_template(templates_dir, words.catalog, "edition.css", context))
-    return RenderedEdition(booklet, edition, sections, citations.cited, html, stylesheets)
+    source_root = booklet.root.parent if booklet.translation else booklet.root
+    sources = [*(s.path for s in sections), booklet.root / "booklet.toml",
+               source_root / "booklet.toml", source_root / "references.yaml",
+               *([clinic.folder / "clinic.toml"] if clinic and clinic.folder else []),
+               *([edition.path] if edition.path else []), po_path(words.catalog),
+               *sorted(templates_dir.iterdir())]
+    return RenderedEdition(booklet, edition, sections, citations.cited, html, stylesheets,
+                           font_warnings(printed_text(html, stylesheets),
+                                         list(dict.fromkeys(sources)), booklet.root))
+
+
+def font_warnings(text: str, sources: list[Path], folder: Path) -> list[str]:
+    """A warning for each character of `text` that no shipped font has (it would print as a
+    box), naming the first of `sources` that writes it and the line (else `folder`)."""
+    warnings = []
+    for char in missing_characters(text):
+        where = display_path(folder)  # written as an entity such as &#x2603;, or made by code
+        for path in sources:
+            source = read_text(path) if path.is_file() else ""
+            if char in source:
+                line = source.count("\n", 0, source.index(char)) + 1
+                where = f"{display_path(path)}:{line}"
+                break
+        warnings.append(_("%(where)s: character '%(char)s' (U+%(code)s) is in no shipped font "
+                          "and would print as a box; use another character or write it out")
+                        % {"where": where, "char": char, "code": f"{ord(char):04X}"})
+    return warnings
 
 
 @cache

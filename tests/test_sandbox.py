@@ -4,9 +4,13 @@ in Markdown cannot run, hide text or embed files."""
 from __future__ import annotations
 
 import shutil
+from html import escape
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pypdf import PdfReader
 from weasyprint.urls import FatalURLFetchingError
 
@@ -206,3 +210,24 @@ def test_web_email_phone_and_section_links_are_kept_and_print_no_path_of_this_co
     assert {"https://example.org/guide", "mailto:team@example.org",
             "tel:+15550102000"} <= set(targets)
     assert not [target for target in targets if target.startswith("file:")]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=30),
+                 st.builds("".join, st.lists(st.sampled_from(
+                     ["..", "/", ".", "x", "#", "?", ":", "//", "http", "https", "file", "mailto",
+                      "tel", "a.md", "%2e", "\\", " ", "@"]), max_size=8))))
+def test_no_link_a_section_may_keep_leads_to_a_file(href: str) -> None:
+    """Whatever a writer puts in a link, a kept link goes to a place in the booklet (#id) or
+    to an address that is not a file."""
+    from booklet.errors import BookletError
+    from booklet.extensions import SourceFile
+    from booklet.render import check_link_targets
+
+    html = f'<p><a href="{escape(href, quote=True)}">x</a></p>'
+    try:
+        check_link_targets(html, SourceFile(Path("content/demo/10-intro.md"), 1, href))
+    except BookletError:
+        return
+    resolved = urljoin("file:///project/content/demo/", href)
+    assert href.startswith("#") or not resolved.startswith("file:"), (href, resolved)
