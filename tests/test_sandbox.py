@@ -119,7 +119,8 @@ def _symlink_outside(root: Path, outside: Path, link: str, target: str) -> None:
     if path.is_dir():
         shutil.copytree(path, outside / target, dirs_exist_ok=True)
         shutil.rmtree(path)
-    elif path.exists():
+    else:
+        shutil.copy(path, outside / target)
         path.unlink()
     path.symlink_to(outside / target)
 
@@ -127,6 +128,7 @@ def _symlink_outside(root: Path, outside: Path, link: str, target: str) -> None:
 @pytest.mark.parametrize(("link", "target", "args", "blamed"), [
     ("content/demo/10-intro.md", "intro.md", [], "content/demo/10-intro.md"),
     ("content/demo", "demo", [], "content/demo/booklet.toml"),
+    ("content/demo/references.yaml", "refs.yaml", [], "content/demo/references.yaml"),
     ("templates/cover.html", "cover.html", [], "templates/cover.html"),
     ("templates/print.css", "print.css", [], "templates/print.css"),
     ("editions/patient.toml", "patient.toml", [], "editions/patient.toml"),
