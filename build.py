@@ -262,9 +262,10 @@ def build(jobs: list[Job], failed: list[str], args: argparse.Namespace,
           reporter: Reporter, workers: Workers) -> int:
     """Builds every job, then writes. A single build writes nothing if any edition fails; a
     clinic batch writes every copy that built and reports the rest."""
-    from booklet.output import prepare_output_dir, update_manifest
+    from booklet.output import output_path, prepare_output_dir, update_manifest
     out_dir = Path(args.out)
     prepare_output_dir(out_dir)
+    paths = [output_path(out_dir, f"{job.stem}.pdf") for job in jobs]  # before building
     batch = bool(args.clinic) and len(jobs) + len(failed) > 1
     outcomes: list[Outcome] = []
     with reporter.progress(len(jobs), enabled=batch) as advance:
@@ -280,7 +281,7 @@ def build(jobs: list[Job], failed: list[str], args: argparse.Namespace,
     entries, rows = [], []
     for outcome in outcomes:
         job = jobs[outcome.index]
-        path = None if outcome.error else out_dir / f"{job.stem}.pdf"
+        path = None if outcome.error else paths[outcome.index]
         if path:
             entries += write_outputs(job, outcome, path, args)
             for warning in outcome.warnings:

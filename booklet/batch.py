@@ -138,7 +138,7 @@ def build_one(task: tuple[int, Job, bool, bytes | None, int],
     except BookletError as error:
         return Outcome(index, error=str(error))
     warnings = [section.removal_warning for section in built.rendered.sections
-                if section.removal_warning]
+                if section.removal_warning] + built.rendered.font_warnings
     return Outcome(index, built.pdf.data, built.pdf.pages, built.seconds, built.imposed,
                    built.rendered.standalone_html if keep_html else "",
                    warnings + built.pdf.warnings)

@@ -168,6 +168,7 @@ def check_job(job: Job) -> Report:
     for section in rendered.sections:
         if section.removal_warning:
             report.warnings.append(section.removal_warning)
+    report.warnings += rendered.font_warnings
     for line in config.crisis_lines:
         if escape(line.contact) not in rendered.html:
             report.errors.append(_("crisis line '%(name)s' is missing from the edition")

@@ -25,14 +25,16 @@ from pydantic import (
 )
 
 from booklet.errors import BookletError, closest
-from booklet.i18n import is_country, parse_tag
+from booklet.i18n import _, is_country, parse_tag
 from booklet.paper import FOLDED, SMALL_PAPERS, Paper
+from booklet.sandbox import checked
 
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 FONT_SIZE = re.compile(r"^(\d+(?:\.\d+)?)pt$")
 MIN_FONT_PT, MAX_FONT_PT, MIN_PLAIN_LANGUAGE_PT = 8.0, 28.0, 12.0
 LARGE_PRINT_PT, MIN_LARGE_PRINT_PT = 18.0, 16.0  # UKAAF / RNIB large-print guidance
 MM = re.compile(r"^(\d+(?:\.\d+)?)mm$")
+FROM_THE_FILE = ("name", "path")  # Edition fields that the file's name and place decide
 
 
 class Strict(BaseModel):
@@ -310,9 +312,10 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
 
 
 def read_text(path: Path, limit: int = 1_000_000) -> str:
-    """A UTF-8 text file, refusing binary, huge or wrongly encoded files with a clear error."""
+    """A UTF-8 text file of the project, refusing one that leads outside it and binary, huge
+    or wrongly encoded files, with a clear error."""
     try:
-        data = path.read_bytes()
+        data = checked(path).read_bytes()
     except FileNotFoundError:
         raise BookletError("file not found", path) from None
     except OSError as error:
@@ -405,6 +408,12 @@ def load_edition(path: Path, overrides: dict[str, Any] | None = None) -> Edition
         raise BookletError("an edition's subtitle belongs to each booklet", path,
                            line_of(text, "subtitle"), f"move it to content/<booklet>/booklet.toml "
                            f"as [editions.{path.stem}] subtitle = …")
+    for key in FROM_THE_FILE:
+        if key in data or key in (overrides or {}):
+            raise BookletError(
+                _("'%(key)s' cannot be set: an edition's name and path come from its file")
+                % {"key": key}, path, line_of(text, key) if key in data else None,
+                _("rename the file to editions/<name>.toml to change the edition's name"))
     data = {**data, "name": path.stem, "path": path}
     edition = validate(Edition, data, path, text)
     if not overrides:

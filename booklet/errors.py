@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -40,11 +41,13 @@ class BookletError(Exception):
 
 
 def display_path(path: Path) -> str:
-    """A path as the user typed it: relative to the working directory when inside it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+    """A path as the user typed it: relative to the working directory when inside it; a
+    symlink is named as itself, not as the file it leads to."""
+    here = Path.cwd()
+    for shown, folder in ((Path(os.path.abspath(path)), here), (path.resolve(), here.resolve())):
+        if shown.is_relative_to(folder):
+            return str(shown.relative_to(folder))
+    return str(path)
 
 
 def closest(word: str, choices: Iterable[str]) -> str | None:

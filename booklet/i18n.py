@@ -17,6 +17,7 @@ from babel import Locale, UnknownLocaleError
 from babel.support import NullTranslations, Translations
 
 from booklet.errors import BookletError
+from booklet.sandbox import inside
 
 LOCALES_DIR = Path(__file__).parent / "locales"
 DOMAIN = "booklet"
@@ -76,6 +77,10 @@ def translations(catalog: str) -> NullTranslations:
     compiled here, so an edited catalog is never ignored. Syntax errors name the .po line."""
     po = po_path(catalog)
     mo = po.with_suffix(".mo")
+    for path in (po, mo):
+        if not inside(path, [LOCALES_DIR]):  # plain words: this catalog is what failed
+            raise BookletError(f"message catalog leads outside booklet's folder, to "
+                               f"{path.resolve()}", path, hint="reinstall booklet")
     if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
         with mo.open("rb") as file:
             return Translations(file, domain=DOMAIN)

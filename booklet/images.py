@@ -10,6 +10,7 @@ from urllib.parse import unquote, urlsplit
 
 from booklet.errors import BookletError
 from booklet.extensions import SourceFile
+from booklet.sandbox import inside
 
 MAX_IMAGE_BYTES = 5_000_000
 IMAGE_FORMATS = ("PNG", "JPEG", "GIF", "WebP", "SVG")
@@ -53,7 +54,7 @@ def resolve_image(reference: str, base: Path, allowed: list[Path], blame: Path,
         raise BookletError(f"image '{reference}' must be a relative path to a file in the project",
                            blame, line, "copy the image into the folder and link it by name")
     path = (base / unquote(parts.path)).resolve()
-    if not any(path.is_relative_to(root.resolve()) for root in allowed):
+    if not inside(path, allowed):
         raise BookletError(f"image '{reference}' is outside the project", blame, line,
                            "copy the image into the folder and link it by name")
     check_image(path, blame, line, reference, formats)

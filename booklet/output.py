@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from booklet.errors import BookletError
+from booklet.i18n import _
 
 MANIFEST = "manifest.json"
 
@@ -29,6 +30,16 @@ def prepare_output_dir(out_dir: Path) -> None:
     if not os.access(out_dir, os.W_OK | os.X_OK):
         raise BookletError("output folder is not writable", out_dir,
                            hint="fix its permissions or choose another --out")
+
+
+def output_path(out_dir: Path, name: str) -> Path:
+    """`out_dir / name`, when `name` is a plain file name that stays in the output folder."""
+    if not name or name.startswith(".") or Path(name).name != name or "\\" in name:
+        raise BookletError(_("output file name '%(name)s' would leave the output folder")
+                           % {"name": name}, out_dir,
+                           hint=_("name booklets, editions, clinics and translations with "
+                                  "letters, digits and hyphens"))
+    return out_dir / name
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -49,9 +60,13 @@ def write_atomic(path: Path, data: bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         if isinstance(error, OSError):
-            raise BookletError(f"cannot write file: {error.strerror}", path,
-                               hint="free some disk space or choose another --out") from None
+            raise cannot_write(path, error) from None
         raise
+
+
+def cannot_write(path: Path, error: OSError) -> BookletError:
+    return BookletError(f"cannot write file: {error.strerror}", path,
+                        hint="free some disk space or choose another --out")
 
 
 def manifest_entry(path: Path, data: bytes, **fields: object) -> dict[str, object]:
@@ -61,9 +76,16 @@ def manifest_entry(path: Path, data: bytes, **fields: object) -> dict[str, objec
 
 @contextlib.contextmanager
 def _locked(out_dir: Path) -> Iterator[None]:
-    with open(out_dir / f".{MANIFEST}.lock", "w") as lock:
+    path = out_dir / f".{MANIFEST}.lock"
+    try:  # never through a symlink, which could lead to a file elsewhere
+        lock = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    except OSError as error:
+        raise cannot_write(path, error) from None
+    try:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield
+    finally:
+        os.close(lock)
 
 
 def update_manifest(out_dir: Path, entries: list[dict[str, object]]) -> None:

@@ -11,10 +11,14 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from booklet.errors import BookletError
+from booklet.errors import BookletError, display_path
+from booklet.fonts import printed_text, use_shipped_fonts_only
+from booklet.i18n import _
+from booklet.sandbox import inside
 
 MAX_DATA_URL_BYTES = 1_000_000
 MAX_FILE_BYTES = 5_000_000
+NOTDEF = ".notdef glyph rendered"  # WeasyPrint's warning for a character no font has
 
 
 @dataclass(frozen=True)
@@ -28,7 +32,7 @@ def jailed_fetcher(roots: Iterable[Path]):
     """A WeasyPrint URL fetcher that reads files under `roots` and nothing else: no network."""
     from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-    allowed = [root.resolve() for root in roots]
+    roots = tuple(roots)
 
     class JailedFetcher(URLFetcher):
         def fetch(self, url: str, headers=None):
@@ -42,7 +46,7 @@ def jailed_fetcher(roots: Iterable[Path]):
                                             "can be used (no network)")
             path = Path(unquote(parts.path))
             resolved = path.resolve()
-            if not any(resolved.is_relative_to(root) for root in allowed):
+            if not inside(resolved, roots):
                 raise FatalURLFetchingError(f"refused to load {path}: it is outside the project")
             if not resolved.is_file():
                 raise FatalURLFetchingError(f"file not found: {path}")
@@ -64,17 +68,25 @@ def _full_bleed_box(document, pdf) -> None:
 
 
 class _Collect(logging.Handler):
+    """WeasyPrint's warnings; a character that no font has is kept apart."""
+
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.messages: list[str] = []
+        self.boxes: list[str] = []  # characters printed as a box (.notdef)
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
+        if str(record.msg).startswith(NOTDEF):
+            self.boxes.append(record.args[0])  # type: ignore[index]
+        else:
+            self.messages.append(record.getMessage())
 
 
 @cache
 def font_configuration():
-    """One font configuration per process: each @font-face font is loaded once."""
+    """One font configuration per process, which sees the shipped fonts and no others: each
+    @font-face font is loaded once."""
+    use_shipped_fonts_only()  # before fontconfig reads its configuration
     from weasyprint.text.fonts import FontConfiguration
 
     atexit.register(_release_fonts)  # its temporary font folder goes while Python still runs
@@ -102,7 +114,7 @@ def html_to_pdf(html: str, stylesheets: Iterable[str], base_url: str, roots: Ite
     from weasyprint import HTML
     from weasyprint.urls import FatalURLFetchingError
 
-    roots = tuple(roots)
+    roots, stylesheets = tuple(roots), tuple(stylesheets)
 
     logger = logging.getLogger("weasyprint")
     collect = _Collect()
@@ -119,4 +131,11 @@ def html_to_pdf(html: str, stylesheets: Iterable[str], base_url: str, roots: Ite
                            hint="use a file inside the project folder") from None
     finally:
         logger.removeHandler(collect)
-    return Pdf(data, len(document.pages), collect.messages)
+    written = printed_text(html, stylesheets) if collect.boxes else ""
+    generated = [_("%(where)s: character '%(char)s' (U+%(code)s) that a stylesheet generates "
+                   "(a list marker?) is in no shipped font and printed as a box; use another "
+                   "in templates/") % {"where": display_path(source), "char": char,
+                                       "code": f"{ord(char):04X}"}
+                 for char in dict.fromkeys(collect.boxes) if char not in written]
+    # the characters that are written have a warning naming their file and line (render.py)
+    return Pdf(data, len(document.pages), collect.messages + generated)

@@ -16,15 +16,22 @@ from booklet.clinic import Clinic
 from booklet.config import Edition, find_editions, line_of, load_edition, read_text
 from booklet.content import Booklet, find_booklets, load_booklet, load_translation
 from booklet.errors import BookletError, did_you_mean
+from booklet.fonts import FONT_DIR
 from booklet.pdf import Pdf, html_to_pdf
-from booklet.render import FONT_DIR, NumberedEdition, RenderedEdition, render_edition
+from booklet.render import NumberedEdition, RenderedEdition, render_edition
+from booklet.sandbox import enter_project
 
 LayOut = Callable[..., Pdf]  # html_to_pdf's signature
 
 
 @dataclass(frozen=True)
 class Project:
+    """A project folder; making one makes it the folder this run may read (booklet.sandbox)."""
+
     root: Path
+
+    def __post_init__(self) -> None:
+        enter_project(self.root)
 
     @property
     def content_dir(self) -> Path:
@@ -257,10 +264,7 @@ class Job:
                      time.perf_counter() - started)
 
     def to_pdf(self, rendered: RenderedEdition, lay_out: LayOut = html_to_pdf) -> Pdf:
-        """Lays out rendered HTML, loading only from the project, the font and the clinic;
-        `lay_out` is html_to_pdf, here or in a worker process (batch.Workers)."""
-        roots = [self.project.root, FONT_DIR]
-        if self.clinic and self.clinic.folder:
-            roots.append(self.clinic.folder)
+        """Lays out rendered HTML, loading only from the project (the clinic's folder is in it)
+        and the font; `lay_out` is html_to_pdf, here or in a worker process (batch.Workers)."""
         return lay_out(rendered.html, rendered.stylesheets, self.booklet.root.as_uri() + "/",
-                       tuple(roots), self.booklet.root)
+                       (self.project.root, FONT_DIR), self.booklet.root)

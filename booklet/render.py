@@ -8,9 +8,10 @@ import base64
 import re
 from dataclasses import dataclass
 from functools import cache
+from html import unescape
 from pathlib import Path
+from urllib.parse import urlsplit
 
-import fontpkg_atkinson_hyperlegible as body_font
 import jinja2
 from markdown import Markdown
 from markupsafe import Markup, escape
@@ -27,22 +28,17 @@ from booklet.extensions import (
     Reader,
     SourceFile,
 )
-from booklet.i18n import Language, css_content, language, translations
+from booklet.fonts import FONT_DIR, FONT_FILES, missing_characters, printed_text
+from booklet.i18n import Language, _, css_content, language, po_path, translations
 from booklet.images import check_images
 from booklet.paper import PAPER_SIZES
 from booklet.references import Reference
+from booklet.sandbox import checked
 from booklet.sanitise import sanitise
 
 # pymdownx.critic shows editorial marks ({>> note <<}, {++ add ++} …) as tracked changes
 MARKDOWN_EXTENSIONS = ["tables", "def_list", "admonition", "attr_list", "sane_lists", "smarty",
                        "pymdownx.critic"]
-FONT_FILES = {  # (weight, style): file in the font package
-    (400, "normal"): "AtkinsonHyperlegible-Regular.ttf",
-    (400, "italic"): "AtkinsonHyperlegible-Italic.ttf",
-    (700, "normal"): "AtkinsonHyperlegible-Bold.ttf",
-    (700, "italic"): "AtkinsonHyperlegible-BoldItalic.ttf",
-}
-FONT_DIR = body_font.ROOT / "files"
 
 
 @dataclass(frozen=True)
@@ -80,6 +76,7 @@ class RenderedEdition:
     references: list[Reference]
     html: str  # the document, without its stylesheets
     stylesheets: tuple[str, ...]  # print.css, then the edition's own rules
+    font_warnings: list[str]  # characters no shipped font has, each with where it is written
 
     @property
     def standalone_html(self) -> str:
@@ -155,6 +152,7 @@ def render_section(section: Section, reader: Reader, audiences: list[str],
                                      "pymdownx.critic": {"mode": "view"}})
     html, removed = sanitise(md.convert(section.body))
     check_images(html, source)
+    check_link_targets(html, source)
     for number, figure in enumerate(extension.figures):
         # its own paragraph (a quote's ends with a line break), code (indented where Markdown
         # sees no list), or a line of a list item or sentence: the figure is drawn in any case
@@ -167,6 +165,7 @@ def render_section(section: Section, reader: Reader, audiences: list[str],
 
 
 LINK = re.compile(r'href="#([^"]+)"')
+HREF = re.compile(r'<a\b[^>]*?\shref="([^"]*)"')
 
 
 def shorten(text: str, width: int = 40) -> str:
@@ -185,6 +184,23 @@ def icon_array_html(figure: IconArray, words: Language) -> str:
             f'alt="{escape(alt)}"><figcaption>{escape(figure.caption)}</figcaption></figure>')
 
 
+def check_link_targets(html: str, source: SourceFile) -> None:
+    """Every link in a section goes to a web address, an email address or phone number, or a
+    section (#id): a link to a file would print the path on this computer in the PDF."""
+    for href in HREF.findall(html):
+        target = unescape(href)
+        parts = urlsplit(target)
+        if (parts.scheme in ("http", "https") and parts.netloc) or (
+                parts.scheme in ("mailto", "tel") and parts.path) or (
+                target.startswith("#") and len(target) > 1):
+            continue
+        raise BookletError(_("link '%(target)s' goes to a file, not a web address or a "
+                             "section") % {"target": target}, source.path,
+                           source.line_of(f"]({target}") or source.line_of(target),
+                           _("link to a web address (https://…) or to a section id "
+                             "(#section-id); a printed booklet cannot open files"))
+
+
 def check_links(sections: list[RenderedSection], anchors: set[str]) -> None:
     """Every link inside the booklet goes to a section (or the sources, or the help page) this
     edition prints: the PDF prints its page number after it."""
@@ -200,12 +216,22 @@ def check_links(sections: list[RenderedSection], anchors: set[str]) -> None:
                     "block for the editions that print it")
 
 
+class ProjectTemplates(jinja2.FileSystemLoader):
+    """Jinja's loader for one templates folder, refusing a template that leads outside the
+    project before it is read."""
+
+    def get_source(self, environment: jinja2.Environment, template: str):
+        for folder in self.searchpath:
+            checked(Path(folder).joinpath(*jinja2.loaders.split_template_path(template)))
+        return super().get_source(environment, template)
+
+
 @cache
 def template_environment(templates_dir: Path, catalog: str) -> jinja2.Environment:
     """One Jinja environment per templates folder and language, so templates compile once per
     run (Jinja reloads a template whose file changed); `_` is the catalog's gettext."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(templates_dir),
+        loader=ProjectTemplates(templates_dir),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=True,
                                             disabled_extensions=("css",)),
         undefined=jinja2.StrictUndefined,
@@ -295,7 +321,33 @@ def render_edition(booklet: Booklet, edition: Edition, templates_dir: Path,
     html = render_template(templates_dir, words.catalog, "base.html", context)
     stylesheets = (read_text(templates_dir / "print.css"),
                    render_template(templates_dir, words.catalog, "edition.css", context))
-    return RenderedEdition(booklet, edition, sections, citations.cited, html, stylesheets)
+    source_root = booklet.root.parent if booklet.translation else booklet.root
+    sources = [*(s.path for s in sections), booklet.root / "booklet.toml",
+               source_root / "booklet.toml", source_root / "references.yaml",
+               *([clinic.folder / "clinic.toml"] if clinic and clinic.folder else []),
+               *([edition.path] if edition.path else []), po_path(words.catalog),
+               *sorted(templates_dir.iterdir())]
+    return RenderedEdition(booklet, edition, sections, citations.cited, html, stylesheets,
+                           font_warnings(printed_text(html, stylesheets),
+                                         list(dict.fromkeys(sources)), booklet.root))
+
+
+def font_warnings(text: str, sources: list[Path], folder: Path) -> list[str]:
+    """A warning for each character of `text` that no shipped font has (it would print as a
+    box), naming the first of `sources` that writes it and the line (else `folder`)."""
+    warnings = []
+    for char in missing_characters(text):
+        where = display_path(folder)  # written as an entity such as &#x2603;, or made by code
+        for path in sources:
+            source = read_text(path) if path.is_file() else ""
+            if char in source:
+                line = source.count("\n", 0, source.index(char)) + 1
+                where = f"{display_path(path)}:{line}"
+                break
+        warnings.append(_("%(where)s: character '%(char)s' (U+%(code)s) is in no shipped font "
+                          "and would print as a box; use another character or write it out")
+                        % {"where": where, "char": char, "code": f"{ord(char):04X}"})
+    return warnings
 
 
 @cache

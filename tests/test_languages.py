@@ -299,6 +299,25 @@ def test_a_broken_catalog_is_one_line_naming_its_line(tmp_path: Path, monkeypatc
     assert caught.value.message.startswith("message catalog cannot be compiled")
 
 
+def test_a_catalog_leading_outside_the_package_is_refused(tmp_path: Path, monkeypatch) -> None:
+    from booklet import i18n
+
+    outside = tmp_path / "elsewhere.po"
+    outside.write_text((LOCALES_DIR / "es/LC_MESSAGES/booklet.po").read_text())
+    po = tmp_path / "locales" / "es" / "LC_MESSAGES" / "booklet.po"
+    po.parent.mkdir(parents=True)
+    po.symlink_to(outside)
+    monkeypatch.setattr(i18n, "LOCALES_DIR", tmp_path / "locales")
+    i18n.translations.cache_clear()
+    try:
+        with pytest.raises(i18n.BookletError) as caught:
+            i18n.translations("es")
+    finally:
+        i18n.translations.cache_clear()
+    assert caught.value.file == po
+    assert caught.value.message == f"message catalog leads outside booklet's folder, to {outside}"
+
+
 @pytest.mark.parametrize("tag", ["en", "es", "es-419", "es-US", "en-GB", "fr-CA", "zh-Hant"])
 def test_bcp47_tags_are_accepted(tag: str) -> None:
     from booklet.i18n import parse_tag

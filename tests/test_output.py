@@ -174,3 +174,46 @@ def live_processes_in_group(group: int) -> list[int]:
             if int(pgrp) == group and state != "Z":
                 live.append(int(stat.parent.name))
     return live
+
+
+@pytest.mark.parametrize("name", ['"../../escaped"', '"x/../../../escaped"', "/tmp/escaped"])
+def test_set_cannot_steer_an_output_file_out_of_the_output_folder(
+        small_project: Path, tmp_path: Path, capsys, name: str) -> None:
+    out = tmp_path / "deep" / "out"
+    (out / "demo-x").mkdir(parents=True)
+    assert build(small_project, out, "patient", "--set", f"name={name}") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "'name' cannot be set: an edition's name and path come from its file" in err
+    assert not list(tmp_path.rglob("*.pdf"))
+
+
+def test_an_edition_file_cannot_name_itself(small_project: Path, tmp_path: Path,
+                                            capsys) -> None:
+    edition = small_project / "editions" / "patient.toml"
+    edition.write_text(edition.read_text() + 'name = "../escaped"\n')
+    assert build(small_project, tmp_path / "out", "patient") == 2
+    line = edition.read_text().count("\n")
+    assert f"editions/patient.toml:{line}: 'name' cannot be set" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["../x.pdf", "a/b.pdf", ".hidden.pdf", "..", ""])
+def test_an_output_name_must_stay_in_the_output_folder(tmp_path: Path, name: str) -> None:
+    from booklet.errors import BookletError
+    from booklet.output import output_path
+
+    assert output_path(tmp_path, "demo-patient-letter.pdf") == tmp_path / "demo-patient-letter.pdf"
+    with pytest.raises(BookletError, match="would leave the output folder"):
+        output_path(tmp_path, name)
+
+
+def test_the_manifest_lock_is_never_written_through_a_symlink(small_project: Path,
+                                                               tmp_path: Path, capsys) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".manifest.json.lock").symlink_to(victim)
+    assert build(small_project, out, "patient") == 2
+    assert "cannot write file" in capsys.readouterr().err
+    assert victim.read_text() == "keep me"
