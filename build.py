@@ -328,7 +328,7 @@ def summarise(rows: list[tuple[Job, Outcome, Path | None]], unloaded: int,
                   f"{'seconds':>7}  result")
     for job, outcome, path in sorted(rows, key=lambda row: row[0].stem):
         clinic = job.clinic.id if job.clinic else "-"
-        result = display_path(path) if path else "FAILED: " + outcome.error
+        result = display_path(path) if path else "FAILED: " + outcome.error.splitlines()[0]
         reporter.info(f"{job.booklet.name:<14} {job.edition.name:<14} "
                       f"{job.booklet.config.language:<9} {clinic:<20} {outcome.pages:>5} "
                       f"{outcome.seconds:>7.1f}  {result}")

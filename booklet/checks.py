@@ -140,7 +140,7 @@ def check_job(job: Job) -> Report:
     try:
         rendered = job.render()
     except BookletError as error:
-        report.errors.append(str(error))
+        report.errors += [str(single) for single in error.each()]
         return report
     config = job.booklet.config
     words = language(config.language)

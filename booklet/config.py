@@ -19,21 +19,25 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictInt,
     ValidationError,
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
-from booklet.errors import BookletError, closest
+from booklet.errors import BookletError, closest, combined
 from booklet.i18n import _, is_country, parse_tag
 from booklet.paper import FOLDED, SMALL_PAPERS, Paper
 from booklet.sandbox import checked
 
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-FONT_SIZE = re.compile(r"^(\d+(?:\.\d+)?)pt$")
+NEWLINE = re.compile(r"\r\n?")
+FONT_SIZE = re.compile(r"^([0-9]+(?:\.[0-9]+)?)pt$")  # ASCII digits: CSS reads no others
 MIN_FONT_PT, MAX_FONT_PT, MIN_PLAIN_LANGUAGE_PT = 8.0, 28.0, 12.0
 LARGE_PRINT_PT, MIN_LARGE_PRINT_PT = 18.0, 16.0  # UKAAF / RNIB large-print guidance
-MM = re.compile(r"^(\d+(?:\.\d+)?)mm$")
+MM = re.compile(r"^([0-9]+(?:\.[0-9]+)?)mm$")
+VERSION = r"^[0-9]+\.[0-9]+(\.[0-9]+)?$"
 FROM_THE_FILE = ("name", "path")  # Edition fields that the file's name and place decide
 
 
@@ -86,7 +90,7 @@ class EditionText(Strict):
 
 
 class Change(Strict):
-    version: str = Field(pattern=r"^\d+\.\d+(\.\d+)?$")
+    version: str = Field(pattern=VERSION)
     date: datetime.date
     changes: str = Field(min_length=1, description="What changed, in a short sentence.")
 
@@ -152,7 +156,7 @@ class Reviewer(Strict):
 class BookletConfig(BookletText):
     """content/<booklet>/booklet.toml: what is true of the booklet in every edition."""
 
-    version: str = Field(pattern=r"^\d+\.\d+(\.\d+)?$", description="Content version, e.g. 1.0")
+    version: str = Field(pattern=VERSION, description="Content version, e.g. 1.0")
     last_reviewed: date
     next_review: date
     author: str
@@ -195,7 +199,7 @@ class TranslationConfig(BookletText):
     """content/<booklet>/<lang>/booklet.toml: a translation's own words. Dates, version and
     audiences are the source booklet's."""
 
-    translated_from: str = Field(pattern=r"^\d+\.\d+(\.\d+)?$",
+    translated_from: str = Field(pattern=VERSION,
                                  description="The source booklet's version it translates.")
     translation_reviewed: bool = False
     editions: dict[str, TranslatedEditionText] = Field(
@@ -222,8 +226,8 @@ class Edition(Strict):
         "numbered", description="Numbered citations and references, or a plain sources list."
     )
     toc: bool = Field(True, description="Print a table of contents.")
-    notes_pages: int = Field(0, ge=0, le=4, description="Blank lined pages for notes.")
-    booklet: str | None = Field(None, description="Only build for this booklet.")
+    notes_pages: StrictInt = Field(0, ge=0, le=4, description="Blank lined pages for notes.")
+    booklet: str | None = Field(None, min_length=1, description="Only build for this booklet.")
     large_print: bool = Field(False, description="Body 18pt (at least 16pt), nothing under 14pt.")
     saddle_stitch: bool = Field(
         False, description="Also write a folded booklet: half-size pages imposed 2-up.")
@@ -326,8 +330,8 @@ def read_text(path: Path, limit: int = 1_000_000) -> str:
             path,
             hint="split it into smaller files",
         )
-    try:
-        return data.decode("utf-8").replace("\r\n", "\n")
+    try:  # a byte-order mark is dropped; Windows (CR LF) and old Mac (CR) lines become LF
+        return NEWLINE.sub("\n", data.decode("utf-8-sig"))
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise BookletError(
@@ -338,48 +342,114 @@ def read_text(path: Path, limit: int = 1_000_000) -> str:
         ) from None
 
 
+class YamlMapping(dict):
+    """A YAML mapping that knows its file lines: where it starts and where each key is."""
+
+    line: int = 1
+    key_lines: dict[str, int]
+
+
+class YamlList(list):
+    """A YAML list that knows the file line of each item."""
+
+    item_lines: list[int]
+
+
+class _YamlProblem(Exception):
+    """Well-formed YAML that booklet cannot use (a key that is not text, a key given twice)."""
+
+    def __init__(self, message: str, line: int, hint: str) -> None:
+        super().__init__(message)
+        self.message, self.line, self.hint = message, line, hint
+
+
+class _LineLoader(YAML_LOADER):  # type: ignore[misc, valid-type]
+    """libyaml's fast safe loader, whose mappings and lists keep their file lines."""
+
+
+def _mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> YamlMapping:
+    loader.flatten_mapping(node)
+    mapping = YamlMapping()
+    mapping.line, mapping.key_lines = node.start_mark.line + 1, {}
+    for key_node, value_node in node.value:
+        key, line = loader.construct_object(key_node, deep=True), key_node.start_mark.line + 1
+        if not isinstance(key, str):
+            written = key_node.value if isinstance(key_node, yaml.ScalarNode) else repr(key)
+            raise _YamlProblem(_("key '%(key)s' is not text") % {"key": written}, line,
+                               _("keys are words such as 'title'; put a key that is a number "
+                                 "in quotes"))
+        if key in mapping:
+            raise _YamlProblem(_("key '%(key)s' is given twice (also on line %(line)d)")
+                               % {"key": key, "line": mapping.key_lines[key]}, line,
+                               _("keep one of them"))
+        mapping[key] = loader.construct_object(value_node, deep=True)
+        mapping.key_lines[key] = line
+    return mapping
+
+
+def _list(loader: yaml.SafeLoader, node: yaml.SequenceNode) -> YamlList:
+    items = YamlList(loader.construct_object(child, deep=True) for child in node.value)
+    items.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return items
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:map", _mapping)
+_LineLoader.add_constructor("tag:yaml.org,2002:seq", _list)
+
+
 def parse_yaml(text: str, path: Path, what: str, hint: str) -> Any:
-    """YAML text → data, with libyaml's fast loader; syntax errors name the file line."""
+    """YAML text → data, with libyaml's fast loader; mappings and lists keep their file lines
+    (YamlMapping, YamlList). Syntax errors, keys that are not text and keys given twice name
+    the file line."""
     try:
-        return yaml.load(text, Loader=YAML_LOADER)
+        return yaml.load(text, Loader=_LineLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem = getattr(error, "problem", None) or "syntax error"
         raise BookletError(f"{what} is not valid YAML: {problem}", path,
                            mark.line + 1 if mark else None, hint) from None
+    except _YamlProblem as problem:
+        raise BookletError(problem.message, path, problem.line, problem.hint) from None
 
 
 def validate(model: type[BaseModel], data: dict[str, Any], path: Path, text: str, **extra: Any):
-    """Build `model` from `data`; the first problem becomes a BookletError at its line."""
+    """Build `model` from `data`; every problem becomes a BookletError at its line (raised
+    together, see BookletErrors). Lines come from a YamlMapping's own, else from `text`."""
     try:
         return model(**data, **extra)
     except ValidationError as error:
-        raise _to_booklet_error(error, model, path, text) from None
+        raise combined([_to_booklet_error(problem, model, path, text, data)
+                        for problem in error.errors()]) from None
 
 
-def _to_booklet_error(
-    error: ValidationError, model: type[BaseModel], path: Path, text: str
-) -> BookletError:
-    problems = error.errors()
-    first = problems[0]
-    keys = [str(part) for part in first["loc"] if isinstance(part, str)]
+def _to_booklet_error(problem: ErrorDetails, model: type[BaseModel], path: Path, text: str,
+                      data: dict[str, Any]) -> BookletError:
+    keys = [str(part) for part in problem["loc"] if isinstance(part, str)]
     key = keys[-1] if keys else ""
-    more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
-    if first["type"] == "extra_forbidden":
+    yaml_lines = data.key_lines if isinstance(data, YamlMapping) else None
+
+    def line(name: str) -> int | None:
+        if yaml_lines is not None and problem["loc"] and problem["loc"][0] in yaml_lines:
+            return yaml_lines[problem["loc"][0]]  # type: ignore[index]
+        return line_of(text, name)
+
+    if problem["type"] == "extra_forbidden":
         fields = _fields_at(model, keys[:-1])
         guess = closest(key, fields)
         hint = f"did you mean '{guess}'?" if guess else "valid keys: " + ", ".join(sorted(fields))
-        return BookletError(f"unknown key '{key}'{more}", path, line_of(text, key), hint)
-    if first["type"] == "missing":
-        return BookletError(f"missing required key '{key}'{more}", path, 1, f"add {key} = …")
-    message = first["msg"].removeprefix("Value error, ")
-    shown = f"'{key}': " if key else ""
+        return BookletError(f"unknown key '{key}'", path, line(key), hint)
+    if problem["type"] == "missing":
+        if isinstance(data, YamlMapping):
+            return BookletError(f"missing required key '{key}'", path, data.line,
+                                f"add {key}: …")
+        return BookletError(f"missing required key '{key}'", path, 1, f"add {key} = …")
+    message = problem["msg"].removeprefix("Value error, ")
     if key:
-        return BookletError(f"{shown}{message}{more}", path, line_of(text, key))
+        return BookletError(f"'{key}': {message}", path, line(key))
     # a rule across fields: the line of the first field the message names
     lines = [line_of(text, word) for word in re.findall(r"\w+", message)
              if word in model.model_fields]
-    return BookletError(f"{message}{more}", path, next((n for n in lines if n), None))
+    return BookletError(message, path, next((n for n in lines if n), None))
 
 
 def _fields_at(model: type[BaseModel], keys: list[str]) -> list[str]:
@@ -421,7 +491,8 @@ def load_edition(path: Path, overrides: dict[str, Any] | None = None) -> Edition
     try:
         return validate(Edition, {**data, **overrides}, path, text)
     except BookletError as error:  # the file was fine: the command line is to blame
-        raise BookletError(f"--set {error.message}", hint=error.hint) from None
+        raise combined([BookletError(f"--set {single.message}", hint=single.hint)
+                        for single in error.each()]) from None
 
 
 def find_editions(editions_dir: Path) -> dict[str, Path]:

@@ -13,7 +13,7 @@ from functools import cached_property
 from pathlib import Path
 
 import frontmatter
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from booklet.config import (
     BookletConfig,
@@ -28,7 +28,7 @@ from booklet.config import (
     read_toml,
     validate,
 )
-from booklet.errors import BookletError, did_you_mean, display_path
+from booklet.errors import BookletError, did_you_mean, display_path, map_all
 from booklet.extensions import CONDITION, FENCE
 from booklet.i18n import _, parse_tag, user_language
 from booklet.references import Reference, load_references
@@ -43,7 +43,7 @@ class SectionMeta(Strict):
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", description="Unique, lowercase-with-hyphens.")
     title: str = Field(min_length=1)
-    order: int
+    order: StrictInt  # not `true`, which Python would read as 1
     audiences: list[str] | None = None
     summary: str = ""
     new_page: bool = Field(False, description="Start the section on a new page.")
@@ -55,7 +55,7 @@ class TranslatedSectionMeta(Strict):
     id: str
     title: str = Field(min_length=1)
     summary: str = ""
-    order: int | None = None
+    order: StrictInt | None = None
     audiences: list[str] | None = None
     new_page: bool | None = None
 
@@ -177,8 +177,8 @@ def load_booklet(root: Path) -> Booklet:
     config_path = root / CONFIG_FILE
     data, text = read_toml(config_path)
     config = validate(BookletConfig, data, config_path, text)
-    sections = [load_section(path, config.audiences) for path in sorted(root.glob("*.md"))
-                if not _is_doc(path)]
+    sections = map_all(lambda path: load_section(path, config.audiences),
+                       [path for path in sorted(root.glob("*.md")) if not _is_doc(path)])
     if not sections:
         raise BookletError("no sections: the booklet folder has no Markdown files", root,
                            hint="add one .md file per section with front matter")
@@ -220,11 +220,9 @@ def load_translation(source: Booklet, name: str) -> Booklet:
     config = source.config.model_copy(
         update={key: getattr(translated, key) for key in translated.model_fields_set})
     by_id = {section.id: section for section in source.sections}
-    translated_sections: dict[str, Section] = {}
-    for path in sorted(folder.glob("*.md")):
-        if not _is_doc(path):
-            section = load_translated_section(path, by_id)
-            translated_sections[section.id] = section
+    translated_sections = {section.id: section for section in map_all(
+        lambda path: load_translated_section(path, by_id),
+        [path for path in sorted(folder.glob("*.md")) if not _is_doc(path)])}
     sections = [translated_sections.get(section.id, section) for section in source.sections]
     untranslated = frozenset(by_id) - frozenset(translated_sections)
     return Booklet(source.name, folder, config, sections, source.references,

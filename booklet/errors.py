@@ -1,11 +1,16 @@
-"""The one error type for user mistakes: a message, the file and line it is about, and a fix."""
+"""The one error type for user mistakes: a message, the file and line it is about, and a fix;
+several found together travel as one BookletErrors, printed one line each."""
 
 from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class BookletError(Exception):
@@ -28,6 +33,10 @@ class BookletError(Exception):
         """Pickles with file, line and hint, so an error in a worker process reads the same."""
         return type(self), (self.message, self.file, self.line, self.hint)
 
+    def each(self) -> list[BookletError]:
+        """The single mistakes this error reports (itself)."""
+        return [self]
+
     def location(self) -> str:
         if self.file is None:
             return ""
@@ -38,6 +47,45 @@ class BookletError(Exception):
         where = self.location()
         text = f"{where}: {self.message}" if where else self.message
         return f"{text}; {self.hint}" if self.hint else text
+
+
+class BookletErrors(BookletError):
+    """Every mistake found in one go (all the problems of a file, or of the files read), so
+    the user can fix them together: printed one per line, each with its own file and line."""
+
+    def __init__(self, errors: Iterable[BookletError]) -> None:
+        self.errors = [single for error in errors for single in error.each()]
+        first = self.errors[0]
+        super().__init__(first.message, first.file, first.line, first.hint)
+
+    def __reduce__(self):
+        return type(self), (self.errors,)
+
+    def each(self) -> list[BookletError]:
+        return self.errors
+
+    def __str__(self) -> str:
+        return "\n".join(str(error) for error in self.errors)
+
+
+def combined(errors: list[BookletError]) -> BookletError:
+    """One error for a non-empty list of them: the error itself when there is one."""
+    return errors[0] if len(errors) == 1 else BookletErrors(errors)
+
+
+def map_all(function: Callable[[T], R], items: Iterable[T]) -> list[R]:
+    """function(item) for every item; when some raise BookletError, all of their errors are
+    raised together after the last item."""
+    results: list[R] = []
+    errors: list[BookletError] = []
+    for item in items:
+        try:
+            results.append(function(item))
+        except BookletError as error:
+            errors.append(error)
+    if errors:
+        raise combined(errors)
+    return results
 
 
 def display_path(path: Path) -> str:

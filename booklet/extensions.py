@@ -16,27 +16,37 @@ import re
 import unicodedata
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 
 from markdown import Extension, Markdown
 from markdown.inlinepatterns import InlineProcessor
+from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
-from booklet.errors import BookletError, did_you_mean
+from booklet.errors import BookletError, combined, did_you_mean
 from booklet.i18n import _, is_country
 from booklet.references import Reference
 
 FENCE = re.compile(r"^[ \t>]*:::(.*)$")  # indented in a list or box, or quoted, it still counts
 COLON_NAME = re.compile(r"\b(COLON|RATIO)\b")  # FULLWIDTH COLON, MODIFIER LETTER COLON, RATIO…
 CONDITION = re.compile(r"^(?P<key>\w+)(?P<op>!?=)(?P<values>.*)$")
-CITATION = r"\s*\[(@[\w-]+(?:\s*;\s*@[\w-]+)*)\]"
+CITATION = r"\s*\[(@[^\]]*)\]"  # anything that looks like one: a mistake is an error, not text
+CITATION_KEYS = re.compile(r"^@[\w-]+(?:\s*;\s*@[\w-]+)*$")
 ICON_ARRAY = re.compile(r"^(?P<prefix>[ \t>]*):::\s*icon-array\b(?P<spec>.*)$")
 ICON_SPEC = re.compile(r"^\s*(?P<count>\d{1,3})\s+in\s+(?P<total>\d{1,3})\s*$")
 FIGURE_SLOT = "\u2063figure-{}\u2063"  # stands for an icon array until the HTML is clean
 STEPS = re.compile(r"^(?P<prefix>[ \t>]*):::\s*steps\b(?P<title>.*)$")
 STEPS_START, STEPS_END = "\u2063steps\u2063", "\u2063end-steps\u2063"  # until the tree is built
 MAX_ICONS = 100
+MAX_NESTING = 20  # quotes, lists and HTML elements inside each other
+PREFIX = re.compile(r"^[ \t>]*")
+TAG_NAME = re.compile(r"^[a-z][a-z0-9]*$")
+# elements that do not nest (void), or whose end tag HTML lets one leave out
+UNNESTED_ELEMENTS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input",
+                               "link", "meta", "source", "track", "wbr", "p", "li", "dt", "dd",
+                               "tr", "td", "th", "thead", "tbody", "tfoot", "option"})
 FILLED, OUTLINED = 'fill="#1b1b1b"', 'fill="#ffffff" stroke="#1b1b1b" stroke-width="2"'
 
 
@@ -52,6 +62,21 @@ class SourceFile:
         for number, line in enumerate(self.text.split("\n")):
             if needle in line:
                 return self.first_line + number
+        return None
+
+    def too_deep(self) -> tuple[int, int] | None:
+        """(file line, depth) of the first line nested more than MAX_NESTING deep, in quotes
+        and list indentation or in raw HTML elements: deeper, Markdown and the layout would
+        run out of stack."""
+        for number, line in enumerate(self.text.split("\n")):
+            prefix = PREFIX.match(line)[0]  # type: ignore[index]
+            depth = prefix.count(">") + len(prefix.replace(">", "").expandtabs(4)) // 4
+            if depth > MAX_NESTING:
+                return self.first_line + number, depth
+        elements = _ElementDepth()
+        elements.feed(self.text)
+        if elements.deepest:
+            return self.first_line + elements.deepest[0] - 1, elements.deepest[1]
         return None
 
     def fence_mistake(self) -> BookletError | None:
@@ -74,6 +99,7 @@ class SourceFile:
         return None
 
 
+
 def as_seen(text: str) -> str:
     """Text as it looks on the page: compatibility forms folded (NFKC: a fullwidth or small
     colon is ':'), invisible format characters (zero-width spaces, joiners) left out, and any
@@ -83,6 +109,26 @@ def as_seen(text: str) -> str:
     return "".join(":" if COLON_NAME.search(unicodedata.name(c, "")) else c
                    for c in unicodedata.normalize("NFKC", text)
                    if unicodedata.category(c) != "Cf")
+
+
+class _ElementDepth(HTMLParser):
+    """Finds where raw HTML first nests more than MAX_NESTING elements deep: (line, depth)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.open: list[str] = []
+        self.deepest: tuple[int, int] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in UNNESTED_ELEMENTS or not TAG_NAME.match(tag):  # <https://…> is a link
+            return
+        self.open.append(tag)
+        if len(self.open) > MAX_NESTING and self.deepest is None:
+            self.deepest = (self.getpos()[0], len(self.open))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.open:
+            del self.open[len(self.open) - 1 - self.open[::-1].index(tag):]
 
 
 @dataclass(frozen=True)
@@ -355,20 +401,34 @@ class Citations:
 
 
 class CitationProcessor(InlineProcessor):
-    def __init__(self, md: Markdown, citations: Citations, source: SourceFile):
+    """`[@key]` and `[@a; @b]`: a mark for each (numbered editions) or none (sources lists).
+    Every mistake is kept in `errors`, so a section's citations are all checked at once."""
+
+    def __init__(self, md: Markdown, citations: Citations, source: SourceFile,
+                 errors: list[BookletError]):
         super().__init__(CITATION, md)
         self.citations = citations
         self.source = source
+        self.errors = errors
 
     def handleMatch(self, m: re.Match, data: str):
+        if not CITATION_KEYS.match(m[1].strip()):
+            written = "[" + " ".join(m[1].split()) + "]"
+            self.errors.append(BookletError(
+                _("citation '%(citation)s' is not '[@key]' or '[@key1; @key2]'")
+                % {"citation": written}, self.source.path, self.source.line_of(m[0].strip()),
+                _("write each reference's key after its @, with ';' between keys")))
+            return None, None, None
         keys = [key.strip().lstrip("@") for key in m[1].split(";")]
-        for key in keys:
-            if key not in self.citations.references:
-                raise BookletError(
-                    f"citation to unknown reference '@{key}'", self.source.path,
-                    self.source.line_of(f"@{key}"),
-                    did_you_mean(key, self.citations.references) if self.citations.references
-                    else "add it to references.yaml")
+        unknown = [key for key in keys if key not in self.citations.references]
+        for key in unknown:
+            self.errors.append(BookletError(
+                f"citation to unknown reference '@{key}'", self.source.path,
+                self.source.line_of(f"@{key}"),
+                did_you_mean(key, self.citations.references) if self.citations.references
+                else "add it to references.yaml"))
+        if unknown:
+            return None, None, None
         if not self.citations.numbered:
             for key in keys:
                 self.citations.cite(key)
@@ -395,6 +455,19 @@ class CitationNumbers(Treeprocessor):
                 link.tail = "]" if position == len(keys) - 1 else ", "
 
 
+class RaiseErrors(Postprocessor):
+    """Raises every mistake the inline pass found in the section, together, at its end."""
+
+    def __init__(self, md: Markdown, errors: list[BookletError]):
+        super().__init__(md)
+        self.errors = errors
+
+    def run(self, text: str) -> str:
+        if self.errors:
+            raise combined(list({str(error): error for error in self.errors}.values()))
+        return text
+
+
 class BookletExtension(Extension):
     """Registers the audience filter, the pictures and the citation marks for one section of
     one edition."""
@@ -405,6 +478,7 @@ class BookletExtension(Extension):
         self.reader, self.audiences = reader, audiences
         self.citations, self.source = citations, source
         self.figures: list[IconArray] = []  # icon arrays, by slot number
+        self.errors: list[BookletError] = []  # mistakes found by the inline pass
 
     def extendMarkdown(self, md: Markdown) -> None:
         # Priority 35 runs before whitespace normalisation, so line numbers match the file.
@@ -414,6 +488,7 @@ class BookletExtension(Extension):
         md.preprocessors.register(
             AudiencePreprocessor(md, self.reader, self.audiences, self.source), "audience", 35)
         md.inlinePatterns.register(
-            CitationProcessor(md, self.citations, self.source), "citation", 175)
+            CitationProcessor(md, self.citations, self.source, self.errors), "citation", 175)
         md.treeprocessors.register(CitationNumbers(md, self.citations), "citation-numbers", 5)
         md.treeprocessors.register(StepsTimeline(md, self.source), "steps", 4)
+        md.postprocessors.register(RaiseErrors(md, self.errors), "raise-errors", 0)

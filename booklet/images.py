@@ -3,16 +3,19 @@ allowed folders, present, a real PNG, JPEG, GIF, WebP or SVG, and not too large.
 
 from __future__ import annotations
 
+import warnings
 import xml.etree.ElementTree as etree
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from booklet.errors import BookletError
+from booklet.errors import BookletError, map_all
 from booklet.extensions import SourceFile
+from booklet.i18n import _
 from booklet.sandbox import inside
 
 MAX_IMAGE_BYTES = 5_000_000
+MAX_IMAGE_PIXELS = 40_000_000  # a full A3 page at 300 dpi is 17.4 million
 IMAGE_FORMATS = ("PNG", "JPEG", "GIF", "WebP", "SVG")
 
 
@@ -38,12 +41,16 @@ def images_in(html: str) -> list[tuple[str, str]]:
 def check_images(html: str, source: SourceFile) -> None:
     """Every image in a section's HTML has alt text and is a real image file in its folder."""
     folder = source.path.parent
-    for src, alt in images_in(html):
+
+    def check(image: tuple[str, str]) -> None:
+        src, alt = image
         line = source.line_of(src)
         if not alt.strip():
             raise BookletError(f"image '{src}' has no alt text", source.path, line,
                                "describe it: ![what the picture shows](file.png)")
         resolve_image(src, folder, [folder], source.path, line)
+
+    map_all(check, images_in(html))
 
 
 def resolve_image(reference: str, base: Path, allowed: list[Path], blame: Path,
@@ -79,11 +86,19 @@ def check_image(path: Path, blame: Path, line: int | None, shown: str,
     from PIL import Image, UnidentifiedImageError  # only when there is a picture to check
 
     try:
-        with Image.open(path) as image:
-            kind = image.format
-            image.verify()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                kind, (width, height) = image.format, image.size
+                image.verify()
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        width = height = MAX_IMAGE_PIXELS  # Pillow refuses to open it: far too many pixels
     except (UnidentifiedImageError, OSError, SyntaxError):
-        kind = None
+        kind, width, height = None, 0, 0
+    if width * height > MAX_IMAGE_PIXELS:
+        raise BookletError(_("image '%(image)s' has more than %(limit)d million pixels")
+                           % {"image": shown, "limit": MAX_IMAGE_PIXELS // 1_000_000},
+                           blame, line, _("scale it down: 300 dpi at the printed size is plenty"))
     if kind is None or kind.upper() not in {name.upper() for name in formats}:
         names = ", ".join(formats[:-1]) + f" or {formats[-1]}" if len(formats) > 1 else formats[0]
         raise BookletError(f"image '{shown}' is not a {names} image", blame, line,

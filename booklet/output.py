@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
@@ -30,6 +31,12 @@ def prepare_output_dir(out_dir: Path) -> None:
     if not os.access(out_dir, os.W_OK | os.X_OK):
         raise BookletError("output folder is not writable", out_dir,
                            hint="fix its permissions or choose another --out")
+    try:  # what os.access cannot tell: /proc, a read-only or full disk, no free inodes
+        with tempfile.TemporaryFile(dir=out_dir):
+            pass
+    except OSError as error:
+        raise BookletError(_("cannot write in the output folder: %(reason)s")
+                           % {"reason": _reason(error)}, out_dir, hint=_write_hint(error)) from None
 
 
 def output_path(out_dir: Path, name: str) -> Path:
@@ -48,8 +55,10 @@ def write_atomic(path: Path, data: bytes) -> None:
     On any failure (disk full, Ctrl-C) the previous file stays intact and no temporary file
     is left behind.
     """
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    temporary = None
     try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
+                                             dir=path.parent)
         with os.fdopen(handle, "wb") as file:
             file.write(data)
             file.flush()
@@ -57,16 +66,28 @@ def write_atomic(path: Path, data: bytes) -> None:
         os.chmod(temporary, 0o644)
         os.replace(temporary, path)
     except BaseException as error:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
+        if temporary is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
         if isinstance(error, OSError):
-            raise cannot_write(path, error) from None
+            raise _cannot_write(error, path) from None
         raise
 
 
-def cannot_write(path: Path, error: OSError) -> BookletError:
-    return BookletError(f"cannot write file: {error.strerror}", path,
-                        hint="free some disk space or choose another --out")
+def _cannot_write(error: OSError, path: Path) -> BookletError:
+    return BookletError(_("cannot write file: %(reason)s") % {"reason": _reason(error)}, path,
+                        hint=_write_hint(error))
+
+
+def _reason(error: OSError) -> str:
+    return error.strerror or type(error).__name__
+
+
+def _write_hint(error: OSError) -> str:
+    """What to do about a failed write: a full disk (space, inodes or quota) says so."""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return _("free some disk space or choose another --out")
+    return _("choose another --out")
 
 
 def manifest_entry(path: Path, data: bytes, **fields: object) -> dict[str, object]:
@@ -80,7 +101,7 @@ def _locked(out_dir: Path) -> Iterator[None]:
     try:  # never through a symlink, which could lead to a file elsewhere
         lock = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o644)
     except OSError as error:
-        raise cannot_write(path, error) from None
+        raise _cannot_write(error, path) from None
     try:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield
@@ -95,12 +116,23 @@ def update_manifest(out_dir: Path, entries: list[dict[str, object]]) -> None:
     """
     path = out_dir / MANIFEST
     with _locked(out_dir):
-        try:
-            previous = json.loads(path.read_text(encoding="utf-8")).get("files", [])
-        except (OSError, ValueError, AttributeError):
-            previous = []
-        by_file = {e["file"]: e for e in previous if isinstance(e, dict) and "file" in e}
+        by_file = {entry["file"]: entry for entry in _previous_entries(path)}
         by_file.update({e["file"]: e for e in entries})
         files = [by_file[name] for name in sorted(by_file) if (out_dir / name).exists()]
         text = json.dumps({"files": files}, indent=2) + "\n"
         write_atomic(path, text.encode("utf-8"))
+
+
+def _previous_entries(path: Path) -> list[dict[str, object]]:
+    """The entries of the manifest already in the folder that name a file in it; what is not
+    such an entry (text that is not JSON, an entry that is not an object or has no file name)
+    is left out, to be replaced by the entries of this build."""
+    try:
+        files = json.loads(path.read_text(encoding="utf-8")).get("files", [])
+    except (OSError, ValueError, AttributeError):
+        return []
+    if not isinstance(files, list):
+        return []
+    return [entry for entry in files if isinstance(entry, dict)
+            and isinstance(name := entry.get("file"), str)
+            and name not in ("", ".", "..") and Path(name).name == name]

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from booklet.config import parse_yaml, read_text, validate
-from booklet.errors import BookletError
+from booklet.errors import BookletError, combined
 from booklet.i18n import Language, _
 
 
@@ -87,32 +87,28 @@ def load_references(path: Path) -> dict[str, Reference]:
         raise BookletError(_("references must be a YAML list of entries"), path, 1,
                            _("start each entry with '- key: …'"))
     references: dict[str, Reference] = {}
-    for entry in data:
+    first_lines: dict[str, int] = {}  # key → the line of the entry that has it
+    errors: list[BookletError] = []
+    for entry, line in zip(data, data.item_lines, strict=True):
         if not isinstance(entry, dict):
-            raise BookletError(_("each reference must be a mapping with key, type and title"),
-                               path, _entry_line(text, entry))
-        reference = validate(Reference, entry, path, _entry_text(text, entry))
+            errors.append(BookletError(
+                _("each reference must be a mapping with key, type and title"), path, line,
+                _("start each entry with '- key: …'")))
+            continue
+        try:
+            reference = validate(Reference, entry, path, text)
+        except BookletError as error:
+            errors.append(error)
+            continue
+        key_line = entry.key_lines["key"]
         if reference.key in references:
-            raise BookletError(_("duplicate reference key '%(key)s'") % {"key": reference.key},
-                               path, _entry_line(text, entry), _("give each reference its own key"))
+            errors.append(BookletError(
+                _("duplicate reference key '%(key)s' (first on line %(line)d)")
+                % {"key": reference.key, "line": first_lines[reference.key]},
+                path, key_line, _("give each reference its own key")))
+            continue
         references[reference.key] = reference
+        first_lines[reference.key] = key_line
+    if errors:
+        raise combined(errors)
     return references
-
-
-def _entry_line(text: str, entry: object) -> int | None:
-    key = entry.get("key") if isinstance(entry, dict) else None
-    if key is None:
-        return None
-    for number, line in enumerate(text.splitlines(), start=1):
-        label, _, value = line.strip().lstrip("- ").partition(":")
-        if label == "key" and value.strip(" '\"") == key:
-            return number
-    return None
-
-
-def _entry_text(text: str, entry: dict) -> str:
-    """The text from the entry's first line on, so errors point inside the right entry."""
-    start = _entry_line(text, entry)
-    if not start:
-        return text
-    return "\n" * (start - 1) + "\n".join(text.splitlines()[start - 1 :])

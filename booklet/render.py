@@ -19,9 +19,10 @@ from markupsafe import Markup, escape
 from booklet.clinic import Clinic
 from booklet.config import CrisisLine, Edition, EmergencyNumber, line_of, read_text
 from booklet.content import Booklet, Section
-from booklet.errors import BookletError, did_you_mean, display_path
+from booklet.errors import BookletError, did_you_mean, display_path, map_all
 from booklet.extensions import (
     FIGURE_SLOT,
+    MAX_NESTING,
     BookletExtension,
     Citations,
     IconArray,
@@ -111,10 +112,15 @@ def _chosen_sections(booklet: Booklet, edition: Edition) -> list[Section]:
                            did_you_mean(edition.audience, booklet.config.audiences))
     if edition.sections == "all":
         return [s for s in booklet.sections if s.is_for(edition.audience)]
-    chosen = []
-    for section_id in edition.sections:
+    chosen: list[Section] = []
+    for position, section_id in enumerate(edition.sections):
         section = booklet.section(section_id)
-        line = _line_containing(edition, f'"{section_id}"')
+        occurrence = edition.sections[:position].count(section_id)
+        line = _line_containing(edition, f'"{section_id}"', occurrence)
+        if occurrence:
+            raise BookletError(_("section '%(section)s' is listed twice in sections")
+                               % {"section": section_id}, edition.path, line,
+                               _("list each section once"))
         if section is None:
             raise BookletError(f"unknown section '{section_id}'", edition.path, line,
                                did_you_mean(section_id, [s.id for s in booklet.sections]))
@@ -131,11 +137,12 @@ def _text(edition: Edition) -> str:
     return read_text(edition.path) if edition.path else ""
 
 
-def _line_containing(edition: Edition, needle: str) -> int | None:
-    for number, line in enumerate(_text(edition).splitlines(), start=1):
-        if needle in line.replace("'", '"'):
-            return number
-    return None
+def _line_containing(edition: Edition, needle: str, skip: int = 0) -> int | None:
+    """The line of the edition file where `needle` stands after `skip` earlier ones (the
+    last line it stands on, when some stand on the same line)."""
+    lines = [number for number, line in enumerate(_text(edition).splitlines(), start=1)
+             if needle in line.replace("'", '"')]
+    return lines[min(skip, len(lines) - 1)] if lines else None
 
 
 def render_section(section: Section, reader: Reader, audiences: list[str],
@@ -145,6 +152,11 @@ def render_section(section: Section, reader: Reader, audiences: list[str],
     source = SourceFile(section.path, section.body_line, section.body)
     if mistake := source.fence_mistake():
         raise mistake
+    if deep := source.too_deep():
+        raise BookletError(_("nested %(depth)d levels deep (quotes, lists or HTML inside each "
+                             "other); the limit is %(limit)d") % {"depth": deep[1],
+                                                                  "limit": MAX_NESTING},
+                           section.path, deep[0], _("take some levels out"))
     extension = BookletExtension(reader, audiences, citations, source)
     md = Markdown(extensions=[*MARKDOWN_EXTENSIONS, extension],
                   extension_configs={"tables": {"use_align_attribute": True},
@@ -287,9 +299,9 @@ def render_edition(booklet: Booklet, edition: Edition, templates_dir: Path,
     words = language(config.language, booklet.root / "booklet.toml")
     citations = Citations(booklet.references, numbered=edition.citations == "numbered")
     reader = Reader(edition.audience, country)
-    sections = [] if last_page else [
-        render_section(s, reader, config.audiences, citations, words)
-        for s in select_sections(booklet, edition)]
+    sections = [] if last_page else map_all(
+        lambda section: render_section(section, reader, config.audiences, citations, words),
+        select_sections(booklet, edition))
     check_links(sections, {"references", "help"})
     width, height = PAPER_SIZES[edition.page_paper]
     crisis_lines: list[CrisisLine] = by_country(config.crisis_lines, country)

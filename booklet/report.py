@@ -1,12 +1,15 @@
 """The one place the engine talks to the user: progress (info), warnings and errors.
 
 Policy: error = cannot build (exit 2); warning = input ignored or doubtful; info = progress.
-Each message is one line, never wrapped, so it can be read by people and by CI logs alike.
+Each message is one line, never wrapped, so it can be read by people and by CI logs alike;
+several errors found together are one line each. A character the terminal or file cannot
+encode is written as a backslash escape, never a crash.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import sys
 from collections.abc import Callable, Iterator
 from typing import TextIO
@@ -16,8 +19,8 @@ class Reporter:
     def __init__(self, quiet: bool = False, stdout: TextIO | None = None,
                  stderr: TextIO | None = None) -> None:
         self.quiet = quiet
-        self.out = stdout or sys.stdout
-        self.err = stderr or sys.stderr
+        self.out = _escaping(stdout or sys.stdout)
+        self.err = _escaping(stderr or sys.stderr)
 
     def info(self, text: str) -> None:
         if not self.quiet:
@@ -31,7 +34,9 @@ class Reporter:
         print(f"warning: {text}", file=self.err, flush=True)
 
     def error(self, text: str) -> None:
-        print(f"error: {text}", file=self.err, flush=True)
+        """Each line of `text` (one per mistake, see BookletErrors) as an error line."""
+        for line in text.splitlines() or [""]:
+            print(f"error: {line}", file=self.err, flush=True)
 
     @contextlib.contextmanager
     def progress(self, total: int, enabled: bool) -> Iterator[Callable[[str], None]]:
@@ -55,3 +60,10 @@ class Reporter:
             print(f"[{done}/{total}] {name}", file=self.out, flush=True)
 
         yield advance
+
+
+def _escaping(stream: TextIO) -> TextIO:
+    """`stream`, writing what its encoding cannot hold (LANG=C, an ASCII file) as \\u escapes."""
+    if isinstance(stream, io.TextIOWrapper):
+        stream.reconfigure(errors="backslashreplace")
+    return stream

@@ -28,10 +28,10 @@ CASES = {
         [], "error: content/demo/10-intro.md:2: front matter must be 'key: value' lines"),
     "missing required field": (
         {"content/demo/10-intro.md": "---\nid: intro\norder: 10\n---\nText\n"},
-        [], "error: content/demo/10-intro.md:1: missing required key 'title'; add title = …"),
+        [], "error: content/demo/10-intro.md:2: missing required key 'title'; add title: …"),
     "missing section id": (
         {"content/demo/10-intro.md": "---\ntitle: Intro\norder: 10\n---\nText\n"},
-        [], "error: content/demo/10-intro.md:1: missing required key 'id'; add id = …"),
+        [], "error: content/demo/10-intro.md:2: missing required key 'id'; add id: …"),
     "bad section id": (
         {"content/demo/10-intro.md": "---\nid: Intro Page\ntitle: Intro\norder: 10\n---\nT\n"},
         [], "error: content/demo/10-intro.md:2: 'id': String should match pattern"),

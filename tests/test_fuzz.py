@@ -73,8 +73,10 @@ def render_all(project: Project, pdf: bool = False) -> None:
 def expect_only_booklet_errors(project: Project, pdf: bool = False) -> None:
     try:
         render_all(project, pdf)
-    except BookletError as error:
-        assert str(error).strip() and "\n" not in str(error)
+    except BookletError as error:  # every problem found, each one line
+        assert error.each()
+        for single in error.each():
+            assert str(single).strip() and "\n" not in str(single)
 
 
 @FUZZ
