@@ -78,7 +78,9 @@ def make_parser() -> argparse.ArgumentParser:
                          "colour): a folder with clinic.toml, e.g. clinics/riverside; "
                          "repeatable; 'all' for every folder in clinics/")
     clinics.add_argument("--jobs", type=positive, default=os.cpu_count() or 1, metavar="N",
-                         help="build in N worker processes at once (default: the number of cores)")
+                         help="build in N worker processes at once (default: the number of "
+                         "cores; never more than twice the cores, nor more than the copies "
+                         "to build)")
     clinics.add_argument("--shard", metavar="I/N",
                          help="build only the I-th of N equal slices of the (clinic x edition) "
                          "list, e.g. 2/8 in a CI matrix")

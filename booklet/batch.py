@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import signal
 import tempfile
 from collections.abc import Callable, Iterator
@@ -19,6 +20,8 @@ from booklet.pdf import Pdf, html_to_pdf
 if TYPE_CHECKING:
     from booklet.project import Job, LayOut
 
+MAX_WORKERS = 2 * (os.cpu_count() or 1)  # more only share the same cores and fill memory
+
 
 class Workers:
     """Processes that lay out PDFs with WeasyPrint; their temporary font files go in one
@@ -29,10 +32,11 @@ class Workers:
     longer than WeasyPrint alone. Several workers each build whole jobs, content included, so
     they start when first needed and inherit the content code this process has loaded.
     A worker that dies (out of memory, a crash in a library) is a one-line error, not a hang.
+    There are never more than MAX_WORKERS, nor more than there are jobs (see at_most).
     """
 
     def __init__(self, processes: int) -> None:
-        self.processes = processes
+        self.processes = min(processes, MAX_WORKERS)
         self._scratch: tempfile.TemporaryDirectory | None = None
         self._executor: ProcessPoolExecutor | None = None
         self._children: set[multiprocessing.process.BaseProcess] = set()
@@ -56,6 +60,11 @@ class Workers:
                 self._executor.submit(int)  # forked workers start now, not with the first job
                 self._children = set(multiprocessing.active_children()) - before
         return self._executor
+
+    def at_most(self, jobs: int) -> None:
+        """No more workers than `jobs`, if they have not started yet."""
+        if self._executor is None:
+            self.processes = max(1, min(self.processes, jobs))
 
     def lay_out(self, *args) -> Pdf:
         """html_to_pdf in a worker; its BookletError is raised here."""
@@ -152,6 +161,8 @@ def run(jobs: list[Job], workers: Workers | None, keep_html: bool = False,
     one copy of each layout in full, then the others from it, laying out only their cover and
     back page (booklet/splice.py). The result has the same pages, text, page numbers and tags.
     """
+    if workers:
+        workers.at_most(len(jobs))
     leaders: dict[tuple, int] = {}
     followers: list[int] = []
     for index, job in enumerate(jobs):
