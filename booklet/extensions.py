@@ -18,16 +18,27 @@ from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
 from booklet.errors import BookletError, did_you_mean
-from booklet.i18n import is_country
+from booklet.i18n import _, is_country
 from booklet.references import Reference
 
 FENCE = re.compile(r"^[ \t>]*:::(.*)$")  # indented in a list or box, or quoted, it still counts
 CONDITION = re.compile(r"^(?P<key>\w+)(?P<op>!?=)(?P<values>.*)$")
-CITATION = r"\s*\[(@[\w-]+(?:\s*;\s*@[\w-]+)*)\]"
+# (?<!\s): the match starts where the space before the mark starts, not inside it, so a long
+# run of spaces is scanned once, not once per space
+CITATION = r"(?<!\s)\s*\[(@[\w-]+(?:\s*;\s*@[\w-]+)*)\]"
 ICON_ARRAY = re.compile(r"^(?P<prefix>[ \t>]*):::\s*icon-array\b(?P<spec>.*)$")
 ICON_SPEC = re.compile(r"^\s*(?P<count>\d{1,3})\s+in\s+(?P<total>\d{1,3})\s*$")
 FIGURE_SLOT = "\u2063figure-{}\u2063"  # stands for an icon array until the HTML is clean
 MAX_ICONS = 100
+# Python-Markdown's time grows with the square of a paragraph's length, of its '[' count
+# (each scans ahead for its ']'), of a list's items and of a section's HTML tags. Bounded so
+# that the worst section takes about a second; the longest real one has 6,500 characters and
+# 120 lines.
+MAX_SECTION_CHARS, MAX_SECTION_LINES = 20_000, 1_000
+MAX_BLOCK_CHARS = 5_000
+MAX_BRACKETS = 100
+MAX_TAGS = 200
+TAG = re.compile(r"<[A-Za-z!?/]")
 FILLED, OUTLINED = 'fill="#1b1b1b"', 'fill="#ffffff" stroke="#1b1b1b" stroke-width="2"'
 
 
@@ -44,6 +55,41 @@ class SourceFile:
             if needle in line:
                 return self.first_line + number
         return None
+
+    def check_size(self) -> None:
+        """Refuses text that would make Markdown run for minutes: a very long section, a
+        very long paragraph (or list or table: lines without a blank line between them), a
+        paragraph with very many '[', or a section with very many HTML tags."""
+        lines = self.text.split("\n")
+        if len(self.text) > MAX_SECTION_CHARS or len(lines) > MAX_SECTION_LINES:
+            raise BookletError(
+                _("section is too long (%(chars)d characters, %(lines)d lines); the limits are "
+                  "%(max_chars)d characters and %(max_lines)d lines")
+                % {"chars": len(self.text), "lines": len(lines), "max_chars": MAX_SECTION_CHARS,
+                   "max_lines": MAX_SECTION_LINES},
+                self.path, hint=_("split it into several sections"))
+        tags = 0
+        start, size, brackets = 0, 0, 0  # the current block: its first line, length, '['
+        for number, line in enumerate([*lines, ""]):
+            tags += len(TAG.findall(line))
+            if tags > MAX_TAGS:
+                raise BookletError(_("more than %(limit)d HTML tags in one section")
+                                   % {"limit": MAX_TAGS}, self.path, self.first_line + number,
+                                   _("write it in Markdown (raw HTML is removed for safety)"))
+            if not line.strip():
+                start, size, brackets = number + 1, 0, 0
+                continue
+            size, brackets = size + len(line) + 1, brackets + line.count("[")
+            if size > MAX_BLOCK_CHARS:
+                raise BookletError(_("paragraph is more than %(limit)d characters long")
+                                   % {"limit": MAX_BLOCK_CHARS}, self.path,
+                                   self.first_line + start,
+                                   _("split it with blank lines (lists and tables too)"))
+            if brackets > MAX_BRACKETS:
+                raise BookletError(_("more than %(limit)d '[' in one paragraph")
+                                   % {"limit": MAX_BRACKETS}, self.path, self.first_line + start,
+                                   _("split the paragraph, or write \\[ for a bracket that "
+                                     "opens no link or citation"))
 
     def stray_fence_line(self) -> int | None:
         """The first line with ':::' that is not a block fence (it would print as text)."""
