@@ -78,3 +78,70 @@ def test_no_more_workers_than_copies(small_project: Path, monkeypatch) -> None:
     assert started == [3]
     assert len(list((small_project / "out").glob("*.pdf"))) == 3
     assert batch.Workers(10_000).processes == batch.MAX_WORKERS
+
+
+def nested_use_svg(levels: int, copies: int = 10) -> str:
+    """A "billion laughs" made of <use>: each level draws the one below `copies` times."""
+    parts = ['<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"'
+             ' width="120" height="80"><defs><rect id="l0" width="1" height="1"/>']
+    for level in range(1, levels):
+        parts.append(f'<g id="l{level}">'
+                     + f'<use xlink:href="#l{level - 1}"/>' * copies + "</g>")
+    return "".join(parts) + f'</defs><use xlink:href="#l{levels - 1}"/></svg>'
+
+
+SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">{}</svg>'
+LAUGHS = ('<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "haha"><!ENTITY b "&a;&a;&a;&a;">]>'
+          '<svg xmlns="http://www.w3.org/2000/svg"><text>&b;</text></svg>')
+
+
+def test_a_clinic_logo_of_nested_use_copies_is_refused_at_once(tmp_path: Path, capsys,
+                                                               monkeypatch) -> None:
+    """Before, WeasyPrint drew its 10^8 rectangles for longer than anyone waits."""
+    root = make_project(tmp_path / "p", {
+        **SMALL_PROJECT, "clinics/bomb/logo.svg": nested_use_svg(8),
+        "clinics/bomb/clinic.toml": 'name = "Bomb clinic"\nphones = [{ label = "Desk", '
+        'number = "(555) 010-2000" }]\nlogo = "logo.svg"\nlogo_alt = "A logo"\n'})
+    monkeypatch.chdir(root)
+    started = time.monotonic()
+    assert build(root, "--clinic", "clinics/bomb", "patient") == 2
+    assert time.monotonic() - started < 20
+    assert capsys.readouterr().err == (
+        "error: clinics/bomb/clinic.toml:3: image 'logo.svg' draws more than 20000 SVG "
+        "elements (counting each <use> copy); simplify it, or export it as PNG\n")
+
+
+@pytest.mark.parametrize(("svg", "message"), [
+    (nested_use_svg(6), "image 'f.svg' draws more than 20000 SVG elements (counting each <use> "
+     "copy); simplify it, or export it as PNG"),
+    (SVG.format('<rect width="1" height="1"/>' * 20_001), "draws more than 20000 SVG elements"),
+    (SVG.format("<g>" * 40 + "</g>" * 40), "image 'f.svg' nests elements or <use> references "
+     "more than 32 deep; simplify it, or export it as PNG"),
+    (SVG.format('<g id="me"><use href="#me"/></g>'), "nests elements or <use> references"),
+    (LAUGHS, "image 'f.svg' has a DTD or entities, which booklet does not read; export it again "
+     "as plain SVG, or use PNG"),
+    (SVG.format('<image href="https://example.org/x.png" width="5" height="5"/>'),
+     "image 'f.svg' refers to another file (https://example.org/x.png); put everything in the "
+     "one SVG file, or export it as PNG"),
+    (SVG.format('<use href="other.svg#x"/>'), "refers to another file (other.svg#x)"),
+])
+def test_svg_figures_that_are_costly_or_reach_out_are_refused(tmp_path: Path, capsys,
+                                                              monkeypatch, svg: str,
+                                                              message: str) -> None:
+    root = make_project(tmp_path / "p", {
+        **SMALL_PROJECT, "content/demo/f.svg": svg,
+        "content/demo/20-details.md": HEAD + "\nA figure:\n\n![A figure](f.svg)\n"})
+    monkeypatch.chdir(root)
+    assert build(root, "clinician") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: content/demo/20-details.md:9: ") and message in err
+    assert err.count("\n") == 1
+
+
+def test_svg_figures_within_the_bounds_still_build(tmp_path: Path) -> None:
+    figure = SVG.format('<defs><circle id="dot" r="1"/></defs>'
+                        + '<use href="#dot" x="2" y="2"/>' * 50)
+    root = make_project(tmp_path / "p", {
+        **SMALL_PROJECT, "content/demo/f.svg": figure,
+        "content/demo/20-details.md": HEAD + "\nA figure:\n\n![A figure](f.svg)\n"})
+    assert build(root, "clinician") == 0
