@@ -35,8 +35,12 @@ LARGE_PRINT_PT, MIN_LARGE_PRINT_PT = 18.0, 16.0  # UKAAF / RNIB large-print guid
 MM = re.compile(r"^(\d+(?:\.\d+)?)mm$")
 
 
+MAX_TEXT = 2_000  # characters in any one text value; the longest real one has 230
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True,
+                              str_max_length=MAX_TEXT)
 
 
 def _tag(value: str) -> str:

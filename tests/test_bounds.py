@@ -145,3 +145,26 @@ def test_svg_figures_within_the_bounds_still_build(tmp_path: Path) -> None:
         **SMALL_PROJECT, "content/demo/f.svg": figure,
         "content/demo/20-details.md": HEAD + "\nA figure:\n\n![A figure](f.svg)\n"})
     assert build(root, "clinician") == 0
+
+
+@pytest.mark.parametrize(("files", "args", "message"), [
+    ({"clinics/long/clinic.toml": 'name = "' + "clinical" * 1250 + '"\nphones = [{ label = "D", '
+      'number = "(555) 010-2000" }]\n'}, ["--clinic", "clinics/long", "clinician"],
+     "error: clinics/long/clinic.toml:1: 'name': String should have at most 120 characters\n"),
+    ({}, ["clinician", "--set", 'label="' + "x" * 3000 + '"'],
+     "error: --set 'label': String should have at most 2000 characters\n"),
+    ({"content/demo/20-details.md": HEAD.replace("order", "summary: " + "y" * 5000 + "\norder")
+      + "Text.\n"}, ["clinician"],
+     "error: content/demo/20-details.md:4: 'summary': String should have at most 2000 "
+     "characters\n"),
+])
+def test_very_long_fields_are_refused_at_once(tmp_path: Path, capsys, monkeypatch,
+                                              files: dict[str, str], args: list[str],
+                                              message: str) -> None:
+    """Before, a clinic name of 10,000 letters took minutes to lay out on the cover."""
+    root = make_project(tmp_path / "p", {**SMALL_PROJECT, **files})
+    monkeypatch.chdir(root)
+    started = time.monotonic()
+    assert build(root, *args) == 2
+    assert time.monotonic() - started < 20
+    assert capsys.readouterr().err == message
