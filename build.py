@@ -7,12 +7,13 @@ import argparse
 import contextlib
 import dataclasses
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from booklet.batch import Outcome, Workers, parse_shard, run, shard
-from booklet.errors import BookletError, display_path
+from booklet.errors import BookletError, Terminated, display_path, raise_terminated
 from booklet.paper import PAPER_SIZES
 from booklet.report import Reporter
 
@@ -44,7 +45,8 @@ examples:
   python build.py clinician --print-shop --bleed 5mm   bleed and crop marks for a print shop
   python build.py patient --set font_size=14pt --set notes_pages=2
 
-exit codes: 0 success, 1 --check found problems, 2 bad input (the message says what to fix)."""
+exit codes: 0 success, 1 --check found problems, 2 bad input (the message says what to fix),
+130 stopped by Ctrl-C, 143 stopped by SIGTERM."""
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -126,6 +128,15 @@ def positive(value: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Runs the command line; SIGTERM stops it like Ctrl-C does."""
+    previous = signal.signal(signal.SIGTERM, raise_terminated)
+    try:
+        return run_command(argv)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def run_command(argv: list[str] | None) -> int:
     parser = make_parser()
     try:
         args = parser.parse_args(argv)
@@ -163,6 +174,10 @@ def main(argv: list[str] | None = None) -> int:
     except BookletError as error:
         reporter.error(str(error))
         return 2
+    except Terminated:
+        reporter.error("terminated (SIGTERM); finished files were kept and no partial file was "
+                       "written")
+        return 143
     except KeyboardInterrupt:
         reporter.error("interrupted; finished files were kept and no partial file was written")
         return 130

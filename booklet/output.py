@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from booklet.errors import BookletError
+from booklet.errors import BookletError, interrupts_held
 from booklet.i18n import _
 
 MANIFEST = "manifest.json"
@@ -113,7 +113,8 @@ def publish(out_dir: Path, copies: list[Copy], whole: bool) -> None:
             entries = [entry for copy in staged for entry in copy.entries]
             manifest = _manifest_text(out_dir, entries, set(names))
             _write(staging / MANIFEST, manifest, out_dir / MANIFEST)
-            _rename_all(staging, out_dir, [*names, MANIFEST])
+            with interrupts_held():  # Ctrl-C or SIGTERM waits: renaming is quick
+                _rename_all(staging, out_dir, [*names, MANIFEST])
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
