@@ -98,8 +98,9 @@ def check_image(path: Path, blame: Path, line: int | None, shown: str,
 
 
 def check_svg(path: Path, blame: Path, line: int | None, shown: str) -> None:
-    """A real SVG file with no DTD, no reference to another file, and bounded elements,
-    nesting and <use> copies."""
+    """A real SVG file with no DTD, no reference to another file (nor another SVG inside it as
+    a data: URL, which would escape these bounds), and bounded elements, nesting and <use>
+    copies."""
     simpler = _("simplify it, or export it as PNG")
     try:
         root = parse_xml(path, forbid_dtd=True).getroot()
@@ -115,8 +116,9 @@ def check_svg(path: Path, blame: Path, line: int | None, shown: str) -> None:
     by_id = {element.get("id"): element for element in root.iter() if element.get("id")}
     for element in root.iter():
         href = element.get("href") or element.get(XLINK_HREF) or ""
-        if href and not href.startswith(("#", "data:")):
-            raise BookletError(_("image '%(image)s' refers to another file (%(href)s)")
+        if href and (not href.startswith(("#", "data:"))
+                     or href.replace(" ", "").lower().startswith("data:image/svg")):
+            raise BookletError(_("image '%(image)s' refers to another file or SVG (%(href)s)")
                                % {"image": shown, "href": href[:80]}, blame, line,
                                _("put everything in the one SVG file, or export it as PNG"))
     measured: dict[etree.Element, tuple[int, int]] = {}  # element: (drawn, depth below)

@@ -3,6 +3,7 @@ field lengths, worker count) are bounded, and refused at once with one line."""
 
 from __future__ import annotations
 
+import base64
 import re
 import time
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from booklet import batch
 from booklet.extensions import CITATION
 from build import main
-from tests.conftest import SMALL_PROJECT, make_project
+from tests.conftest import PNG, SMALL_PROJECT, make_project
 
 HEAD = "---\nid: details\ntitle: D\norder: 20\n---\n"
 
@@ -121,9 +122,11 @@ def test_a_clinic_logo_of_nested_use_copies_is_refused_at_once(tmp_path: Path, c
     (LAUGHS, "image 'f.svg' has a DTD or entities, which booklet does not read; export it again "
      "as plain SVG, or use PNG"),
     (SVG.format('<image href="https://example.org/x.png" width="5" height="5"/>'),
-     "image 'f.svg' refers to another file (https://example.org/x.png); put everything in the "
-     "one SVG file, or export it as PNG"),
-    (SVG.format('<use href="other.svg#x"/>'), "refers to another file (other.svg#x)"),
+     "image 'f.svg' refers to another file or SVG (https://example.org/x.png); put everything "
+     "in the one SVG file, or export it as PNG"),
+    (SVG.format('<use href="other.svg#x"/>'), "refers to another file or SVG (other.svg#x)"),
+    (SVG.format('<image href="data:image/svg+xml;base64,PHN2Zy8+" width="5" height="5"/>'),
+     "refers to another file or SVG (data:image/svg+xml;base64,PHN2Zy8+)"),
 ])
 def test_svg_figures_that_are_costly_or_reach_out_are_refused(tmp_path: Path, capsys,
                                                               monkeypatch, svg: str,
@@ -140,7 +143,9 @@ def test_svg_figures_that_are_costly_or_reach_out_are_refused(tmp_path: Path, ca
 
 def test_svg_figures_within_the_bounds_still_build(tmp_path: Path) -> None:
     figure = SVG.format('<defs><circle id="dot" r="1"/></defs>'
-                        + '<use href="#dot" x="2" y="2"/>' * 50)
+                        + '<use href="#dot" x="2" y="2"/>' * 50
+                        + f'<image href="data:image/png;base64,{base64.b64encode(PNG).decode()}"'
+                        ' width="4" height="2"/>')
     root = make_project(tmp_path / "p", {
         **SMALL_PROJECT, "content/demo/f.svg": figure,
         "content/demo/20-details.md": HEAD + "\nA figure:\n\n![A figure](f.svg)\n"})
