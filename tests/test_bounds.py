@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import base64
 import re
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from booklet import batch
+from booklet import batch, images
+from booklet.errors import BookletError
 from booklet.extensions import CITATION
 from build import main
 from tests.conftest import PNG, SMALL_PROJECT, make_project
@@ -173,3 +177,36 @@ def test_very_long_fields_are_refused_at_once(tmp_path: Path, capsys, monkeypatc
     assert build(root, *args) == 2
     assert time.monotonic() - started < 20
     assert capsys.readouterr().err == message
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 50), max_size=4), min_size=1, max_size=7))
+def test_svg_use_copies_are_counted_as_drawing_them_would(uses: list[list[int]]) -> None:
+    """Random graphs of <use> references between groups: the SVG is refused exactly when
+    drawing it in full (every copy of a copy, counted the slow way) is too much."""
+    def size(level: int) -> int:  # a group: itself, a rect, and each <use> with its copy
+        return 2 + sum(1 + size(target % level) for target in uses[level]) if level else 2
+
+    def depth(level: int) -> int:
+        below = [1 + depth(target % level) for target in uses[level]] if level else []
+        return 1 + max([1, *below])
+
+    last = len(uses) - 1
+    groups = "".join(f'<g id="g{level}"><rect width="1" height="1"/>'
+                     + "".join(f'<use href="#g{target % level}"/>' for target in uses[level])
+                     + "</g>" if level else '<g id="g0"><rect width="1" height="1"/></g>'
+                     for level in range(len(uses)))
+    svg = SVG.format(f"<defs>{groups}</defs><use href=\"#g{last}\"/>")
+    drawn = 2 + sum(size(level) for level in range(len(uses))) + 1 + size(last)
+    deepest = 1 + max(1 + max(depth(level) for level in range(len(uses))), 1 + 1 + depth(last))
+    with tempfile.TemporaryDirectory() as folder, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(images, "MAX_SVG_ELEMENTS", 300)
+        patch.setattr(images, "MAX_SVG_DEPTH", 9)
+        path = Path(folder) / "f.svg"
+        path.write_text(svg)
+        try:
+            images.check_svg(path, path, None, "f.svg")
+            refused = False
+        except BookletError:
+            refused = True
+    assert refused == (drawn > 300 or deepest > 9)
