@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import os
+import signal
 import sys
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from booklet.batch import Outcome, Workers, parse_shard, run, shard
-from booklet.errors import BookletError, display_path
+from booklet.errors import BookletError, Terminated, display_path, raise_terminated
 from booklet.paper import PAPER_SIZES
 from booklet.report import Reporter
 
 if TYPE_CHECKING:
+    from booklet.output import Copy
     from booklet.project import Job, Project
 
 DESCRIPTION = """\
@@ -43,7 +46,8 @@ examples:
   python build.py clinician --print-shop --bleed 5mm   bleed and crop marks for a print shop
   python build.py patient --set font_size=14pt --set notes_pages=2
 
-exit codes: 0 success, 1 --check found problems, 2 bad input (the message says what to fix)."""
+exit codes: 0 success, 1 --check found problems, 2 bad input (the message says what to fix),
+130 stopped by Ctrl-C, 143 stopped by SIGTERM."""
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -79,7 +83,9 @@ def make_parser() -> argparse.ArgumentParser:
                          "colour): a folder with clinic.toml, e.g. clinics/riverside; "
                          "repeatable; 'all' for every folder in clinics/")
     clinics.add_argument("--jobs", type=positive, default=os.cpu_count() or 1, metavar="N",
-                         help="build in N worker processes at once (default: the number of cores)")
+                         help="build in N worker processes at once (default: the number of "
+                         "cores; never more than twice the cores, nor more than the copies "
+                         "to build)")
     clinics.add_argument("--shard", metavar="I/N",
                          help="build only the I-th of N equal slices of the (clinic x edition) "
                          "list, e.g. 2/8 in a CI matrix")
@@ -123,6 +129,15 @@ def positive(value: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Runs the command line; SIGTERM stops it like Ctrl-C does."""
+    previous = signal.signal(signal.SIGTERM, raise_terminated)
+    try:
+        return run_command(argv)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def run_command(argv: list[str] | None) -> int:
     parser = make_parser()
     try:
         args = parser.parse_args(argv)
@@ -160,6 +175,10 @@ def main(argv: list[str] | None = None) -> int:
     except BookletError as error:
         reporter.error(str(error))
         return 2
+    except Terminated:
+        reporter.error("terminated (SIGTERM); finished files were kept and no partial file was "
+                       "written")
+        return 143
     except KeyboardInterrupt:
         reporter.error("interrupted; finished files were kept and no partial file was written")
         return 130
@@ -255,17 +274,25 @@ def clinic_folders(project: Project, values: list[str]) -> list[Path]:
             folders += find_clinics(project.clinics_dir)
         else:
             folders.append(Path(value))
-    return list(dict.fromkeys(folders))
+    unique: dict[Path, Path] = {}  # one copy per folder, however it was written
+    for folder in folders:
+        unique.setdefault(folder.resolve(), folder)
+    return list(unique.values())
 
 
 def build(jobs: list[Job], failed: list[str], args: argparse.Namespace,
           reporter: Reporter, workers: Workers) -> int:
-    """Builds every job, then writes. A single build writes nothing if any edition fails; a
-    clinic batch writes every copy that built and reports the rest."""
-    from booklet.output import output_path, prepare_output_dir, update_manifest
+    """Builds every job, then writes. A single build writes nothing if any copy fails to build
+    or to be written; a clinic batch writes every copy that did and reports the rest."""
+    from booklet.output import output_path, prepare_output_dir, publish
+    from booklet.project import check_distinct_outputs
+
     out_dir = Path(args.out)
     prepare_output_dir(out_dir)
-    paths = [output_path(out_dir, f"{job.stem}.pdf") for job in jobs]  # before building
+    for job in jobs:  # before building: every name stays in the output folder, and is its own
+        for name in job.output_names:
+            output_path(out_dir, name)
+    check_distinct_outputs(jobs)
     batch = bool(args.clinic) and len(jobs) + len(failed) > 1
     outcomes: list[Outcome] = []
     with reporter.progress(len(jobs), enabled=batch) as advance:
@@ -278,47 +305,52 @@ def build(jobs: list[Job], failed: list[str], args: argparse.Namespace,
         reporter.error(error)
     if errors and not batch:
         return 2
-    entries, rows = [], []
+    copies = {o.index: files_of(jobs[o.index], o, args) for o in outcomes if not o.error}
+    publish(out_dir, list(copies.values()), whole=not batch)
+    rows = []
     for outcome in outcomes:
-        job = jobs[outcome.index]
-        path = None if outcome.error else paths[outcome.index]
+        job, copy = jobs[outcome.index], copies.get(outcome.index)
+        if copy and copy.error:
+            reporter.error(copy.error)
+            errors.append(copy.error)
+            outcome = dataclasses.replace(outcome, error=copy.error)
+        path = None if outcome.error else out_dir / f"{job.stem}.pdf"
         if path:
-            entries += write_outputs(job, outcome, path, args)
             for warning in outcome.warnings:
                 reporter.warning(f"{job.label}: {warning}")
             if not batch:
                 reporter.info(f"{job.label:<24} {outcome.pages:>3} pages  "
                               f"{outcome.seconds:5.1f} s  {display_path(path)}")
         rows.append((job, outcome, path))
-    update_manifest(out_dir, entries)
     if batch:
         summarise(rows, len(failed), reporter)
     return 2 if errors else 0
 
 
-def write_outputs(job: Job, outcome: Outcome, path: Path,
-                  args: argparse.Namespace) -> list[dict[str, object]]:
-    """Writes one job's files; returns their manifest entries."""
-    from booklet.output import manifest_entry, write_atomic
+def files_of(job: Job, outcome: Outcome, args: argparse.Namespace) -> Copy:
+    """One job's files and their manifest entries."""
+    from booklet.output import Copy, manifest_entry
+
     fields = {"booklet": job.booklet.name, "edition": job.edition.name,
               "audience": job.edition.audience, "language": job.booklet.config.language,
               **({"clinic": job.clinic.id} if job.clinic else {}),
               **({"country": job.country} if job.country else {})}
-    write_atomic(path, outcome.pdf)
-    entries = [manifest_entry(path, outcome.pdf, **fields, paper=job.edition.page_paper,
-                              pages=outcome.pages)]
+    copy = Copy({f"{job.stem}.pdf": outcome.pdf})
+    copy.entries.append(manifest_entry(f"{job.stem}.pdf", outcome.pdf, **fields,
+                                       paper=job.edition.page_paper, pages=outcome.pages))
     if args.html:
-        write_atomic(path.with_suffix(".html"), outcome.html.encode("utf-8"))
+        copy.files[f"{job.stem}.html"] = outcome.html.encode("utf-8")
     if args.preview:
         from booklet.preview import contact_sheet  # pypdfium2: only when asked for
 
-        write_atomic(path.with_suffix(".png"), contact_sheet(outcome.pdf))
+        copy.files[f"{job.stem}.png"] = contact_sheet(outcome.pdf)
     if outcome.imposed:
-        imposed = path.with_name(f"{job.stem}-booklet.pdf")
-        write_atomic(imposed, outcome.imposed)
-        entries.append(manifest_entry(imposed, outcome.imposed, **fields, paper=job.edition.paper,
-                                      imposed="saddle-stitch", pages=outcome.pages // 2))
-    return entries
+        imposed = f"{job.stem}-booklet.pdf"
+        copy.files[imposed] = outcome.imposed
+        copy.entries.append(manifest_entry(imposed, outcome.imposed, **fields,
+                                           paper=job.edition.paper, imposed="saddle-stitch",
+                                           pages=outcome.pages // 2))
+    return copy
 
 
 def summarise(rows: list[tuple[Job, Outcome, Path | None]], unloaded: int,

@@ -4,8 +4,11 @@ out PDFs. One failing job never stops the others. Nothing here writes files."""
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import multiprocessing
+import os
 import signal
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -13,11 +16,15 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from booklet.errors import BookletError
+from booklet.errors import BookletError, interrupts_held
+from booklet.i18n import _
 from booklet.pdf import Pdf, html_to_pdf
 
 if TYPE_CHECKING:
     from booklet.project import Job, LayOut
+
+MAX_WORKERS = 2 * (os.cpu_count() or 1)  # more only share the same cores and fill memory
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class Workers:
@@ -29,19 +36,27 @@ class Workers:
     longer than WeasyPrint alone. Several workers each build whole jobs, content included, so
     they start when first needed and inherit the content code this process has loaded.
     A worker that dies (out of memory, a crash in a library) is a one-line error, not a hang.
+    There are never more than MAX_WORKERS, nor more than there are jobs (see at_most).
     """
 
     def __init__(self, processes: int) -> None:
-        self.processes = processes
+        self.processes = min(processes, MAX_WORKERS)
         self._scratch: tempfile.TemporaryDirectory | None = None
         self._executor: ProcessPoolExecutor | None = None
         self._children: set[multiprocessing.process.BaseProcess] = set()
         try:
-            with _ctrl_c_held():
+            with interrupts_held():
                 self._scratch = tempfile.TemporaryDirectory(prefix="booklet-fonts-")
                 if processes == 1:
                     self._start()
-        except BaseException:  # Ctrl-C: the with-block that would stop them never began
+        except OSError as error:  # no space or inodes left for the temporary folder
+            self.__exit__()
+            raise BookletError(_("cannot create a temporary folder: %(reason)s")
+                               % {"reason": error.strerror or type(error).__name__},
+                               tempfile.gettempdir(),
+                               hint=_("free some disk space, or set TMPDIR to a folder on "
+                                      "another disk")) from None
+        except BaseException:  # Ctrl-C, SIGTERM: the with-block that would stop them never began
             self.__exit__()
             raise
 
@@ -50,12 +65,17 @@ class Workers:
             methods = multiprocessing.get_all_start_methods()
             context = multiprocessing.get_context("fork" if "fork" in methods else None)
             before = set(multiprocessing.active_children())
-            with _ctrl_c_held():  # so each worker is born ignoring it
+            with interrupts_held():  # each worker is born with them blocked, then sets them
                 self._executor = ProcessPoolExecutor(self.processes, context, _start_worker,
-                                                     (self._scratch.name,))
+                                                     (self._scratch.name, os.getpid()))
                 self._executor.submit(int)  # forked workers start now, not with the first job
                 self._children = set(multiprocessing.active_children()) - before
         return self._executor
+
+    def at_most(self, jobs: int) -> None:
+        """No more workers than `jobs`, if they have not started yet."""
+        if self._executor is None:
+            self.processes = max(1, min(self.processes, jobs))
 
     def lay_out(self, *args) -> Pdf:
         """html_to_pdf in a worker; its BookletError is raised here."""
@@ -71,24 +91,16 @@ class Workers:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        """Stops the workers at once, also in the middle of a job (Ctrl-C, an error)."""
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            for child in self._children:
-                child.terminate()
-                child.join()
-        if self._scratch is not None:
-            self._scratch.cleanup()
-
-
-@contextlib.contextmanager
-def _ctrl_c_held() -> Iterator[None]:
-    """Ctrl-C waits until the block ends; processes forked inside it are born ignoring it."""
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        """Stops the workers at once, also in the middle of a job (Ctrl-C, SIGTERM, an
+        error), and removes their temporary files; a second Ctrl-C waits until that is done."""
+        with interrupts_held():
+            if self._executor is not None:
+                self._executor.shutdown(wait=False, cancel_futures=True)
+                for child in self._children:
+                    child.terminate()
+                    child.join()
+            if self._scratch is not None:
+                self._scratch.cleanup()
 
 
 def _result(future: Future):
@@ -100,10 +112,17 @@ def _result(future: Future):
                            ) from None
 
 
-def _start_worker(scratch: str) -> None:
-    """Workers ignore Ctrl-C (the parent stops them and reports it once, on one line), keep
-    temporary files in the parent's scratch folder, and load WeasyPrint straight away."""
+def _start_worker(scratch: str, parent: int) -> None:
+    """Workers ignore Ctrl-C (the parent stops them and reports it once, on one line), die of
+    SIGTERM (which the parent stops them with) and with their parent, however it ends; they
+    keep temporary files in the parent's scratch folder and load WeasyPrint straight away."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+    if sys.platform.startswith("linux"):  # the kernel sends SIGTERM when the parent dies
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # it died before that
+        os._exit(1)
     tempfile.tempdir = scratch
     import weasyprint  # noqa: F401
 
@@ -152,6 +171,8 @@ def run(jobs: list[Job], workers: Workers | None, keep_html: bool = False,
     one copy of each layout in full, then the others from it, laying out only their cover and
     back page (booklet/splice.py). The result has the same pages, text, page numbers and tags.
     """
+    if workers:
+        workers.at_most(len(jobs))
     leaders: dict[tuple, int] = {}
     followers: list[int] = []
     for index, job in enumerate(jobs):

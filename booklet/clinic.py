@@ -24,10 +24,12 @@ PHONE = re.compile(r"^\+?[0-9(][0-9 ().-]{2,24}[0-9]( ?(ext\.?|x) ?[0-9]{1,6})?$
 URL = re.compile(r"^https?://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(:[0-9]{1,5})?(/\S*)?$")
 EMAIL = re.compile(r"^[^@\s]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+MAX_NAME = 120
 
 
 class Phone(Strict):
-    label: str = Field(description="What the number is for, e.g. 'Front desk'.")
+    label: str = Field(max_length=MAX_NAME,
+                       description="What the number is for, e.g. 'Front desk'.")
     number: str = Field(description="The number as it should be dialled, e.g. '(555) 010-2000'.")
 
     @field_validator("number")
@@ -43,7 +45,9 @@ class Clinic(Strict):
 
     id: str = Field("", description="Set from the folder name.")
     folder: Path | None = Field(None, exclude=True, description="Set to the clinic's folder.")
-    name: str = Field(min_length=1, description="The clinic's name, printed on the cover.")
+    # a name of thousands of letters took minutes to lay out on the cover
+    name: str = Field(min_length=1, max_length=MAX_NAME,
+                      description="The clinic's name, printed on the cover.")
     address: str = Field("", description="Street address, one line.")
     phones: list[Phone] = Field(min_length=1, description="Phone numbers with labels.")
     website: str = Field("", description="https://… address; also the QR code's target.")

@@ -41,8 +41,12 @@ VERSION = r"^[0-9]+\.[0-9]+(\.[0-9]+)?$"
 FROM_THE_FILE = ("name", "path")  # Edition fields that the file's name and place decide
 
 
+MAX_TEXT = 2_000  # characters in any one text value; the longest real one has 230
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True,
+                              str_max_length=MAX_TEXT)
 
 
 def _tag(value: str) -> str:

@@ -29,7 +29,7 @@ from booklet.config import (
     validate,
 )
 from booklet.errors import BookletError, did_you_mean, display_path, map_all
-from booklet.extensions import CONDITION, FENCE
+from booklet.extensions import CONDITION, FENCE, SourceFile
 from booklet.i18n import _, parse_tag, user_language
 from booklet.references import Reference, load_references
 
@@ -272,7 +272,9 @@ def _split(path: Path) -> tuple[dict, str, str, int]:
     if not isinstance(data, dict):
         raise BookletError("front matter must be 'key: value' lines", path, 2,
                            "write id:, title: and order: on their own lines")
-    return data, front, body, text.count("\n", 0, len(text) - len(body)) + 1
+    body_line = text.count("\n", 0, len(text) - len(body)) + 1
+    SourceFile(path, body_line, body).check_size()
+    return data, front, body, body_line
 
 
 def load_section(path: Path, audiences: list[str]) -> Section:

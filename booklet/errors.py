@@ -1,16 +1,21 @@
 """The one error type for user mistakes: a message, the file and line it is about, and a fix;
-several found together travel as one BookletErrors, printed one line each."""
+several found together travel as one BookletErrors, printed one line each; and the
+interruptions (Ctrl-C, SIGTERM) that stop a build."""
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
-from collections.abc import Callable, Iterable
+import signal
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+INTERRUPTS = {signal.SIGINT, signal.SIGTERM}
 
 
 class BookletError(Exception):
@@ -110,3 +115,23 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     if guess:
         return f"did you mean '{guess}'?"
     return "valid choices: " + ", ".join(choices)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a service manager, `kill`, a CI timeout) stops a build the way Ctrl-C does."""
+
+
+def raise_terminated(signum: int, frame: object) -> None:
+    """A SIGTERM handler: the build stops where it is, and cleans up on the way out."""
+    raise Terminated
+
+
+@contextlib.contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait until the block ends; processes forked inside it are born with
+    them blocked."""
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, INTERRUPTS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)

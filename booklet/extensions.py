@@ -32,7 +32,10 @@ from booklet.references import Reference
 FENCE = re.compile(r"^[ \t>]*:::(.*)$")  # indented in a list or box, or quoted, it still counts
 COLON_NAME = re.compile(r"\b(COLON|RATIO)\b")  # FULLWIDTH COLON, MODIFIER LETTER COLON, RATIO…
 CONDITION = re.compile(r"^(?P<key>\w+)(?P<op>!?=)(?P<values>.*)$")
-CITATION = r"\s*\[(@[^\]]*)\]"  # anything that looks like one: a mistake is an error, not text
+# anything that looks like a citation: a mistake is an error, not text. (?<!\s): the match
+# starts where the space before the mark starts, not inside it, so a long run of spaces is
+# scanned once, not once per space
+CITATION = r"(?<!\s)\s*\[(@[^\]]*)\]"
 CITATION_KEYS = re.compile(r"^@[\w-]+(?:\s*;\s*@[\w-]+)*$")
 ICON_ARRAY = re.compile(r"^(?P<prefix>[ \t>]*):::\s*icon-array\b(?P<spec>.*)$")
 ICON_SPEC = re.compile(r"^\s*(?P<count>\d{1,3})\s+in\s+(?P<total>\d{1,3})\s*$")
@@ -47,6 +50,15 @@ TAG_NAME = re.compile(r"^[a-z][a-z0-9]*$")
 UNNESTED_ELEMENTS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input",
                                "link", "meta", "source", "track", "wbr", "p", "li", "dt", "dd",
                                "tr", "td", "th", "thead", "tbody", "tfoot", "option"})
+# Python-Markdown's time grows with the square of a paragraph's length, of its '[' count
+# (each scans ahead for its ']'), of a list's items and of a section's HTML tags. Bounded so
+# that the worst section takes about a second; the longest real one has 6,500 characters and
+# 120 lines.
+MAX_SECTION_CHARS, MAX_SECTION_LINES = 20_000, 1_000
+MAX_BLOCK_CHARS = 5_000
+MAX_BRACKETS = 100
+MAX_TAGS = 200
+TAG = re.compile(r"<[A-Za-z!?/]")
 FILLED, OUTLINED = 'fill="#1b1b1b"', 'fill="#ffffff" stroke="#1b1b1b" stroke-width="2"'
 
 
@@ -63,6 +75,41 @@ class SourceFile:
             if needle in line:
                 return self.first_line + number
         return None
+
+    def check_size(self) -> None:
+        """Refuses text that would make Markdown run for minutes: a very long section, a
+        very long paragraph (or list or table: lines without a blank line between them), a
+        paragraph with very many '[', or a section with very many HTML tags."""
+        lines = self.text.split("\n")
+        if len(self.text) > MAX_SECTION_CHARS or len(lines) > MAX_SECTION_LINES:
+            raise BookletError(
+                _("section is too long (%(chars)d characters, %(lines)d lines); the limits are "
+                  "%(max_chars)d characters and %(max_lines)d lines")
+                % {"chars": len(self.text), "lines": len(lines), "max_chars": MAX_SECTION_CHARS,
+                   "max_lines": MAX_SECTION_LINES},
+                self.path, hint=_("split it into several sections"))
+        tags = 0
+        start, size, brackets = 0, 0, 0  # the current block: its first line, length, '['
+        for number, line in enumerate([*lines, ""]):
+            tags += len(TAG.findall(line))
+            if tags > MAX_TAGS:
+                raise BookletError(_("more than %(limit)d HTML tags in one section")
+                                   % {"limit": MAX_TAGS}, self.path, self.first_line + number,
+                                   _("write it in Markdown (raw HTML is removed for safety)"))
+            if not line.strip():
+                start, size, brackets = number + 1, 0, 0
+                continue
+            size, brackets = size + len(line) + 1, brackets + line.count("[")
+            if size > MAX_BLOCK_CHARS:
+                raise BookletError(_("paragraph is more than %(limit)d characters long")
+                                   % {"limit": MAX_BLOCK_CHARS}, self.path,
+                                   self.first_line + start,
+                                   _("split it with blank lines (lists and tables too)"))
+            if brackets > MAX_BRACKETS:
+                raise BookletError(_("more than %(limit)d '[' in one paragraph")
+                                   % {"limit": MAX_BRACKETS}, self.path, self.first_line + start,
+                                   _("split the paragraph, or write \\[ for a bracket that "
+                                     "opens no link or citation"))
 
     def too_deep(self) -> tuple[int, int] | None:
         """(file line, depth) of the first line nested more than MAX_NESTING deep, in quotes
@@ -97,7 +144,6 @@ class SourceFile:
                 self.path, number,
                 _("type the fence with three plain colons ':::' and no invisible characters"))
         return None
-
 
 
 def as_seen(text: str) -> str:

@@ -1,5 +1,6 @@
 """Takes an image path from content or a clinic profile, gives it back checked: inside the
-allowed folders, present, a real PNG, JPEG, GIF, WebP or SVG, and not too large."""
+allowed folders, present, a real PNG, JPEG, GIF, WebP or SVG, and not too large; an SVG also
+within bounds that keep drawing it cheap (no DTD, elements, nesting and <use> copies)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import parse as parse_xml
+
 from booklet.errors import BookletError, map_all
 from booklet.extensions import SourceFile
 from booklet.i18n import _
@@ -17,6 +21,11 @@ from booklet.sandbox import inside
 MAX_IMAGE_BYTES = 5_000_000
 MAX_IMAGE_PIXELS = 40_000_000  # a full A3 page at 300 dpi is 17.4 million
 IMAGE_FORMATS = ("PNG", "JPEG", "GIF", "WebP", "SVG")
+# A logo or figure draws a few hundred elements; a "billion laughs" of nested <use> copies
+# would draw billions, and deep nesting makes drawing recurse.
+MAX_SVG_ELEMENTS = 20_000  # counting every copy a <use> draws
+MAX_SVG_DEPTH = 32  # nesting of elements and of <use> references
+XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 
 
 class _Images(HTMLParser):
@@ -79,9 +88,7 @@ def check_image(path: Path, blame: Path, line: int | None, shown: str,
                            f"{MAX_IMAGE_BYTES / 1e6:.0f} MB", blame, line,
                            "make it smaller (a 300 dpi PNG or JPEG is plenty for print)")
     if path.suffix.lower() == ".svg" and "SVG" in formats:
-        if not _is_svg(path):
-            raise BookletError(f"image '{shown}' is not a valid SVG file", blame, line,
-                               "export it again as SVG, or use PNG")
+        check_svg(path, blame, line, shown)
         return
     from PIL import Image, UnidentifiedImageError  # only when there is a picture to check
 
@@ -105,9 +112,52 @@ def check_image(path: Path, blame: Path, line: int | None, shown: str,
                            "export it again as PNG")
 
 
-def _is_svg(path: Path) -> bool:
+def check_svg(path: Path, blame: Path, line: int | None, shown: str) -> None:
+    """A real SVG file with no DTD, no reference to another file (nor another SVG inside it as
+    a data: URL, which would escape these bounds), and bounded elements, nesting and <use>
+    copies."""
+    simpler = _("simplify it, or export it as PNG")
     try:
-        root = etree.parse(path).getroot()
+        root = parse_xml(path, forbid_dtd=True).getroot()
+    except DefusedXmlException:
+        raise BookletError(_("image '%(image)s' has a DTD or entities, which booklet does not "
+                             "read") % {"image": shown}, blame, line,
+                           _("export it again as plain SVG, or use PNG")) from None
     except (etree.ParseError, OSError):
-        return False
-    return root.tag in ("svg", "{http://www.w3.org/2000/svg}svg")
+        root = None
+    if root is None or root.tag not in ("svg", "{http://www.w3.org/2000/svg}svg"):
+        raise BookletError(f"image '{shown}' is not a valid SVG file", blame, line,
+                           "export it again as SVG, or use PNG")
+    by_id = {element.get("id"): element for element in root.iter() if element.get("id")}
+    for element in root.iter():
+        href = element.get("href") or element.get(XLINK_HREF) or ""
+        if href and (not href.startswith(("#", "data:"))
+                     or href.replace(" ", "").lower().startswith("data:image/svg")):
+            raise BookletError(_("image '%(image)s' refers to another file or SVG (%(href)s)")
+                               % {"image": shown, "href": href[:80]}, blame, line,
+                               _("put everything in the one SVG file, or export it as PNG"))
+    measured: dict[etree.Element, tuple[int, int]] = {}  # element: (drawn, depth below)
+
+    def measure(element: etree.Element, depth: int) -> tuple[int, int]:
+        """How many elements drawing `element` draws, its <use> copies included, and how
+        deep they nest below it; refused when too many or too deep (a <use> that refers to
+        itself nests forever)."""
+        if element not in measured and depth <= MAX_SVG_DEPTH:
+            parts = [measure(child, depth + 1) for child in element]
+            href = element.get("href") or element.get(XLINK_HREF) or ""
+            if element.tag.rpartition("}")[2] == "use" and href[1:] in by_id:
+                parts.append(measure(by_id[href[1:]], depth + 1))
+            measured[element] = (1 + sum(drawn for drawn, _below in parts),
+                                 1 + max((below for _drawn, below in parts), default=0))
+        drawn, below = measured.get(element, (0, MAX_SVG_DEPTH + 1))
+        if depth + below - 1 > MAX_SVG_DEPTH:
+            raise BookletError(_("image '%(image)s' nests elements or <use> references more "
+                                 "than %(limit)d deep") % {"image": shown, "limit": MAX_SVG_DEPTH},
+                               blame, line, simpler)
+        if drawn > MAX_SVG_ELEMENTS:
+            raise BookletError(_("image '%(image)s' draws more than %(limit)d SVG elements "
+                                 "(counting each <use> copy)")
+                               % {"image": shown, "limit": MAX_SVG_ELEMENTS}, blame, line, simpler)
+        return drawn, below
+
+    measure(root, 1)

@@ -1,4 +1,11 @@
-"""Takes finished files, gives them to output/: written whole or not at all, plus manifest.json."""
+"""Takes finished files, gives them to output/ with manifest.json: each file whole, and the
+manifest always listing what is on disk.
+
+Every file of a run is first written into a staging folder inside the output folder; only when
+all of them (and the new manifest) are written are they renamed into place, which takes no disk
+space. A run that is not a batch is all-or-nothing: if one file cannot be written, or cannot be
+renamed, the previous files and manifest stay as they were.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +15,32 @@ import fcntl
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from booklet.errors import BookletError
+from booklet.errors import BookletError, interrupts_held
 from booklet.i18n import _
 
 MANIFEST = "manifest.json"
+STAGING_PREFIX = ".booklet-staging-"
+
+
+@dataclass
+class Copy:
+    """The files of one built copy (name in the output folder → bytes) and their manifest
+    entries; `error` says why they were not written, if they were not."""
+
+    files: dict[str, bytes]
+    entries: list[dict[str, object]] = field(default_factory=list)
+    error: str = ""
 
 
 def prepare_output_dir(out_dir: Path) -> None:
-    """Creates the output folder, or says clearly why it cannot be used."""
+    """Creates the output folder, or says clearly why it cannot be used (its manifest
+    included), before anything is built."""
     if out_dir.exists() and not out_dir.is_dir():
         raise BookletError("output path is a file, not a folder", out_dir,
                            hint="remove it or choose another --out")
@@ -37,6 +58,7 @@ def prepare_output_dir(out_dir: Path) -> None:
     except OSError as error:
         raise BookletError(_("cannot write in the output folder: %(reason)s")
                            % {"reason": _reason(error)}, out_dir, hint=_write_hint(error)) from None
+    read_manifest(out_dir)
 
 
 def output_path(out_dir: Path, name: str) -> Path:
@@ -49,29 +71,84 @@ def output_path(out_dir: Path, name: str) -> Path:
     return out_dir / name
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Writes `data` to a temporary file beside `path`, then renames it into place.
+def manifest_entry(name: str, data: bytes, **fields: object) -> dict[str, object]:
+    return {"file": name, **fields, "bytes": len(data),
+            "sha256": hashlib.sha256(data).hexdigest()}
 
-    On any failure (disk full, Ctrl-C) the previous file stays intact and no temporary file
-    is left behind.
-    """
-    temporary = None
+
+def read_manifest(out_dir: Path) -> list[dict[str, object]]:
+    """The entries of the folder's manifest.json ([] when there is none). A manifest that is
+    not one is refused rather than rewritten, which would lose the entries it still holds."""
+    path = out_dir / MANIFEST
     try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
-                                             dir=path.parent)
-        with os.fdopen(handle, "wb") as file:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError) as error:
+        raise _bad_manifest(path, str(getattr(error, "strerror", None) or error)) from None
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        raise _bad_manifest(path, str(error), getattr(error, "lineno", None)) from None
+    files = data.get("files") if isinstance(data, dict) else None
+    if not isinstance(files, list):
+        raise _bad_manifest(path, _("it has no \"files\" list"))
+    for number, entry in enumerate(files, start=1):
+        name = entry.get("file") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or not name or Path(name).name != name:
+            raise _bad_manifest(path, _("entry %(number)d has no \"file\" name")
+                                % {"number": number})
+    return files
+
+
+def _bad_manifest(path: Path, problem: str, line: int | None = None) -> BookletError:
+    return BookletError(_("%(file)s is not a manifest that booklet wrote (%(problem)s)")
+                        % {"file": MANIFEST, "problem": problem}, path, line,
+                        _("fix it, or delete it and build every file again (the manifest "
+                          "lists only the files built after that)"))
+
+
+def publish(out_dir: Path, copies: list[Copy], whole: bool) -> None:
+    """Writes the copies' files and the updated manifest into `out_dir`. With `whole`, all of
+    them or none (a BookletError); otherwise a copy whose files cannot be written gets its
+    `error` and is left out, and the others are written."""
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out_dir))
+    except OSError as error:
+        raise _cannot_write(error, out_dir) from None
+    try:
+        staged = []
+        for copy in copies:
+            try:
+                for name, data in copy.files.items():
+                    _write(staging / name, data, out_dir / name)
+            except BookletError as error:
+                if whole:
+                    raise
+                copy.error = str(error)
+                continue
+            staged.append(copy)
+        with _locked(out_dir):
+            names = [name for copy in staged for name in copy.files]
+            entries = [entry for copy in staged for entry in copy.entries]
+            manifest = _manifest_text(out_dir, entries, set(names))
+            _write(staging / MANIFEST, manifest, out_dir / MANIFEST)
+            with interrupts_held():  # Ctrl-C or SIGTERM waits: renaming is quick
+                _rename_all(staging, out_dir, [*names, MANIFEST])
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _write(path: Path, data: bytes, shown: Path) -> None:
+    """Writes `data` to `path` and flushes it to the disk; `shown` is the file it is for."""
+    try:
+        with open(path, "wb") as file:
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException as error:
-        if temporary is not None:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-        if isinstance(error, OSError):
-            raise _cannot_write(error, path) from None
-        raise
+        os.chmod(path, 0o644)
+    except OSError as error:
+        raise _cannot_write(error, shown) from None
 
 
 def _cannot_write(error: OSError, path: Path) -> BookletError:
@@ -90,13 +167,51 @@ def _write_hint(error: OSError) -> str:
     return _("choose another --out")
 
 
-def manifest_entry(path: Path, data: bytes, **fields: object) -> dict[str, object]:
-    return {"file": path.name, **fields, "bytes": len(data),
-            "sha256": hashlib.sha256(data).hexdigest()}
+def _manifest_text(out_dir: Path, entries: list[dict[str, object]], coming: set[str]) -> bytes:
+    """The manifest with `entries` added or replaced; entries for files that are gone are
+    dropped (`coming` are the files about to be renamed into place)."""
+    by_file = {entry["file"]: entry for entry in read_manifest(out_dir)}
+    by_file.update({entry["file"]: entry for entry in entries})
+    files = [by_file[name] for name in sorted(by_file)
+             if name in coming or (out_dir / name).exists()]
+    return (json.dumps({"files": files}, indent=2) + "\n").encode("utf-8")
+
+
+def _rename_all(staging: Path, out_dir: Path, names: list[str]) -> None:
+    """Renames the staged files into `out_dir`, the manifest last; if one rename fails, the
+    files already replaced get their previous version back and the error is raised."""
+    backups = staging / ".previous"
+    backups.mkdir()
+    done: list[str] = []
+    for name in names:
+        target = out_dir / name
+        try:
+            if target.exists():
+                _keep(target, backups / name)
+            os.replace(staging / name, target)
+        except OSError as error:
+            for replaced in reversed(done):
+                with contextlib.suppress(OSError):
+                    if (backups / replaced).exists():
+                        os.replace(backups / replaced, out_dir / replaced)
+                    else:
+                        os.unlink(out_dir / replaced)
+            raise _cannot_write(error, target) from None
+        done.append(name)
+
+
+def _keep(path: Path, backup: Path) -> None:
+    """A hard link to `path` (no disk space needed), or a copy where links are not allowed."""
+    try:
+        os.link(path, backup)
+    except OSError:
+        shutil.copy2(path, backup)
 
 
 @contextlib.contextmanager
 def _locked(out_dir: Path) -> Iterator[None]:
+    """One build at a time updates the folder, so concurrent builds merge their manifest
+    entries instead of losing one."""
     path = out_dir / f".{MANIFEST}.lock"
     try:  # never through a symlink, which could lead to a file elsewhere
         lock = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o644)
@@ -107,32 +222,3 @@ def _locked(out_dir: Path) -> Iterator[None]:
         yield
     finally:
         os.close(lock)
-
-
-def update_manifest(out_dir: Path, entries: list[dict[str, object]]) -> None:
-    """Adds or replaces `entries` in manifest.json; entries for files that are gone are dropped.
-
-    A lock makes concurrent builds into the same folder merge their entries instead of losing one.
-    """
-    path = out_dir / MANIFEST
-    with _locked(out_dir):
-        by_file = {entry["file"]: entry for entry in _previous_entries(path)}
-        by_file.update({e["file"]: e for e in entries})
-        files = [by_file[name] for name in sorted(by_file) if (out_dir / name).exists()]
-        text = json.dumps({"files": files}, indent=2) + "\n"
-        write_atomic(path, text.encode("utf-8"))
-
-
-def _previous_entries(path: Path) -> list[dict[str, object]]:
-    """The entries of the manifest already in the folder that name a file in it; what is not
-    such an entry (text that is not JSON, an entry that is not an object or has no file name)
-    is left out, to be replaced by the entries of this build."""
-    try:
-        files = json.loads(path.read_text(encoding="utf-8")).get("files", [])
-    except (OSError, ValueError, AttributeError):
-        return []
-    if not isinstance(files, list):
-        return []
-    return [entry for entry in files if isinstance(entry, dict)
-            and isinstance(name := entry.get("file"), str)
-            and name not in ("", ".", "..") and Path(name).name == name]

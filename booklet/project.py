@@ -15,8 +15,9 @@ from typing import Any
 from booklet.clinic import Clinic
 from booklet.config import Edition, find_editions, line_of, load_edition, read_text
 from booklet.content import Booklet, find_booklets, load_booklet, load_translation
-from booklet.errors import BookletError, did_you_mean
+from booklet.errors import BookletError, did_you_mean, display_path
 from booklet.fonts import FONT_DIR
+from booklet.i18n import _
 from booklet.pdf import Pdf, html_to_pdf
 from booklet.render import NumberedEdition, RenderedEdition, render_edition
 from booklet.sandbox import enter_project
@@ -212,6 +213,13 @@ class Job:
                 f"{edition.variant}")
 
     @property
+    def output_names(self) -> list[str]:
+        """The PDF files it writes in the output folder (--html and --preview add the same
+        names with .html and .png)."""
+        return [f"{self.stem}.pdf"] + ([f"{self.stem}-booklet.pdf"]
+                                       if self.edition.saddle_stitch else [])
+
+    @property
     def label(self) -> str:
         """How progress lines and summaries name the copy: booklet, edition, language, clinic."""
         parts = [self.booklet.name, self.edition.name, self.booklet.translation,
@@ -268,3 +276,24 @@ class Job:
         and the font; `lay_out` is html_to_pdf, here or in a worker process (batch.Workers)."""
         return lay_out(rendered.html, rendered.stylesheets, self.booklet.root.as_uri() + "/",
                        (self.project.root, FONT_DIR), self.booklet.root)
+
+
+def check_distinct_outputs(jobs: list[Job]) -> None:
+    """No two copies write the same file, which would keep only the last: e.g. two clinic
+    folders of the same name in different places."""
+    seen: dict[str, Job] = {}
+    for job in jobs:
+        for name in job.output_names:
+            other = seen.setdefault(name, job)
+            if other is not job:
+                raise BookletError(
+                    _("two copies would be written to the same file %(file)s: %(first)s and "
+                      "%(second)s") % {"file": name, "first": _whose(other),
+                                       "second": _whose(job)},
+                    hint=_("give the clinic folders different names, or build them into "
+                           "different --out folders"))
+
+
+def _whose(job: Job) -> str:
+    """A copy as a collision names it: its clinic's folder, or its label."""
+    return display_path(job.clinic.folder) if job.clinic and job.clinic.folder else job.label

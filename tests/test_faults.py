@@ -5,8 +5,6 @@ line per problem naming the file and line, exit 2 and nothing damaged; never a t
 from __future__ import annotations
 
 import errno
-import hashlib
-import json
 import os
 import struct
 import subprocess
@@ -108,12 +106,18 @@ CASES = {
         {"content/demo/20-details.md": SECTION_TWO + "\n" + ">" * 150 + " Deep.\n"},
         [], "error: content/demo/20-details.md:12: nested 150 levels deep (quotes, lists or HTML "
             "inside each other); the limit is 20; take some levels out"),
-    "100-deep list": (
-        {"content/demo/20-details.md": SECTION_TWO + "\n" + deep_list(100)},
+    "30-deep list": (
+        {"content/demo/20-details.md": SECTION_TWO + "\n" + deep_list(30)},
         [], "error: content/demo/20-details.md:33: nested 21 levels deep"),
-    "300-deep raw HTML": (
-        {"content/demo/20-details.md": SECTION_TWO + "\n" + "<div>" * 300 + "x" + "</div>" * 300},
+    "100-deep list (too long before it is too deep)": (
+        {"content/demo/20-details.md": SECTION_TWO + "\n" + deep_list(100)},
+        [], "error: content/demo/20-details.md: section is too long"),
+    "50-deep raw HTML": (
+        {"content/demo/20-details.md": SECTION_TWO + "\n" + "<div>" * 50 + "x" + "</div>" * 50},
         [], "error: content/demo/20-details.md:12: nested 21 levels deep"),
+    "300-deep raw HTML (too many tags before it is too deep)": (
+        {"content/demo/20-details.md": SECTION_TWO + "\n" + "<div>" * 300 + "x" + "</div>" * 300},
+        [], "error: content/demo/20-details.md:12: more than 200 HTML tags in one section"),
     "20,000 x 20,000 section image": (
         {"content/demo/20-details.md": IMAGE_SECTION, "content/demo/big.png": png_of_size(
             20_000, 20_000)},
@@ -256,35 +260,52 @@ def test_no_free_inodes_while_writing_is_one_line_and_keeps_previous_files(
                  "patient"]) == 0
     before = {path.name: path.read_bytes() for path in out.iterdir()}
 
-    def no_inodes(*args, **kwargs):
-        raise OSError(errno.ENOSPC, "No space left on device")
+    real_mkdtemp = tempfile.mkdtemp
 
-    monkeypatch.setattr(tempfile, "mkstemp", no_inodes)
+    def no_inodes(suffix=None, prefix=None, dir=None):  # only the output disk is full
+        if dir is not None and Path(dir) == out:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_mkdtemp(suffix, prefix, dir)
+
+    monkeypatch.setattr(tempfile, "mkdtemp", no_inodes)  # the staging folder needs an inode
     assert main(["--project", str(small_project), "--out", str(out), "--quiet",
                  "patient"]) == 2
     err = capsys.readouterr().err
-    assert err.endswith("demo-patient-letter.pdf: cannot write file: No space left on device; "
+    assert err.endswith("out: cannot write file: No space left on device; "
                         "free some disk space or choose another --out\n"), err
     assert err.count("\n") == 1
     assert {path.name: path.read_bytes() for path in out.iterdir()} == before
+
+
+def test_no_room_for_temporary_files_is_one_line(small_project: Path, tmp_path: Path, capsys,
+                                                monkeypatch) -> None:
+    def no_inodes(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "mkdtemp", no_inodes)
+    assert main(["--project", str(small_project), "--out", str(tmp_path / "out"), "--quiet",
+                 "patient"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: ")
+    assert "cannot create a temporary folder: No space left on device; free some disk space" in err
 
 
 @pytest.mark.parametrize("manifest", [
     '{"files": [1, {"file": 5}, {"file": ["a"]}, {"file": "../x"}]}',
     '{"files": null}',
 ])
-def test_a_malformed_manifest_is_replaced_by_one_that_matches_the_files(
+def test_a_malformed_manifest_is_one_line_and_left_as_it_is(
         small_project: Path, tmp_path: Path, capsys, manifest: str) -> None:
+    """Rewriting it would lose the entries it still holds: it is refused before building."""
     out = tmp_path / "out"
     out.mkdir()
     (out / "manifest.json").write_text(manifest)
     assert main(["--project", str(small_project), "--out", str(out), "--quiet",
-                 "patient"]) == 0
-    assert capsys.readouterr().err == ""
-    files = json.loads((out / "manifest.json").read_text())["files"]
-    assert [entry["file"] for entry in files] == ["demo-patient-letter.pdf"]
-    assert files[0]["sha256"] == hashlib.sha256(
-        (out / "demo-patient-letter.pdf").read_bytes()).hexdigest()
+                 "patient"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "manifest.json is not a manifest that booklet wrote" in err
+    assert (out / "manifest.json").read_text() == manifest
+    assert sorted(path.name for path in out.iterdir()) == ["manifest.json"]
 
 
 def test_a_terminal_or_file_that_cannot_hold_the_characters_gets_escapes(
