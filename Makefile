@@ -5,8 +5,9 @@ PY := $(VENV)/bin/python
 # Debian packages: harfbuzz-subset makes fonts subset fast and reproducibly (WeasyPrint);
 # the PDF tools are the real clients the tests check our PDFs with.
 BUILD_LIBS := libharfbuzz-subset0
-TEST_TOOLS := qpdf poppler-utils ghostscript default-jre-headless libjaxb-java
-# (a Java runtime and JAXB run veraPDF, the PDF/UA-1 validator the tests use)
+TEST_TOOLS := qpdf poppler-utils ghostscript default-jre-headless libjaxb-java chromium
+# (a Java runtime and JAXB run veraPDF, the PDF/UA-1 validator the tests use; chromium opens
+# the web editions for axe-core)
 # Message catalogs: every printed word of the templates and the engine, one .po per language.
 LOCALES := booklet/locales
 CATALOGS := $(wildcard $(LOCALES)/*/LC_MESSAGES/booklet.po)

@@ -68,6 +68,10 @@ def make_parser() -> argparse.ArgumentParser:
                         help="folder for the PDFs and manifest.json (default: output)")
     parser.add_argument("--html", action="store_true",
                         help="also write each edition's print HTML next to its PDF")
+    parser.add_argument("--web", action="store_true",
+                        help="also write each copy's web edition, for patient portals and "
+                        "clinic websites: output/web/<name>/index.html with its fonts, "
+                        "pictures and the PDF beside it (publish the folder as it is)")
     parser.add_argument("--list", action="store_true",
                         help="list the editions and the sections each one prints, then stop")
     parser.add_argument("--check", action="store_true",
@@ -338,6 +342,13 @@ def files_of(job: Job, outcome: Outcome, args: argparse.Namespace) -> Copy:
     copy = Copy({f"{job.stem}.pdf": outcome.pdf})
     copy.entries.append(manifest_entry(f"{job.stem}.pdf", outcome.pdf, **fields,
                                        paper=job.edition.page_paper, pages=outcome.pages))
+    if args.web:
+        from booklet.web import web_files
+
+        web = web_files(job, outcome.pdf)
+        copy.files.update(web)
+        index = next(name for name in web if name.endswith("/index.html"))
+        copy.entries.append(manifest_entry(index, web[index], **fields, format="web"))
     if args.html:
         copy.files[f"{job.stem}.html"] = outcome.html.encode("utf-8")
     if args.preview:

@@ -51,6 +51,8 @@ class Clinic(Strict):
     address: str = Field("", description="Street address, one line.")
     phones: list[Phone] = Field(min_length=1, description="Phone numbers with labels.")
     website: str = Field("", description="https://… address; also the QR code's target.")
+    web_url: str = Field("", description="https://… address where the clinic publishes its "
+                         "web edition (build.py --web); the QR code then points there.")
     email: str = Field("", description="Contact email address.")
     opening_hours: str = Field("", description="When the clinic is open.")
     logo: str = Field("", description="PNG or SVG file in the clinic's folder.")
@@ -63,14 +65,20 @@ class Clinic(Strict):
     feedback: str = Field("", description="Where readers send comments; replaces the booklet's.")
     crisis_line: CrisisLine | None = Field(
         None, description="A local crisis or after-hours line, printed with the national ones.")
-    qr_code: bool = Field(True, description="Print a QR code of the website on the back page.")
+    qr_code: bool = Field(True, description="Print a QR code of the website (or web_url) on "
+                          "the back page.")
 
-    @field_validator("website")
+    @field_validator("website", "web_url")
     @classmethod
     def _website(cls, value: str) -> str:
         if value and not URL.match(value):
             raise ValueError(f"'{value}' is not a web address such as https://clinic.example")
         return value
+
+    @property
+    def qr_target(self) -> str:
+        """Where the back page's QR code leads: the published web edition, else the website."""
+        return self.web_url or self.website
 
     @field_validator("email")
     @classmethod

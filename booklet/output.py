@@ -19,7 +19,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from booklet.errors import BookletError, interrupts_held
 from booklet.i18n import _
@@ -95,10 +95,18 @@ def read_manifest(out_dir: Path) -> list[dict[str, object]]:
         raise _bad_manifest(path, _("it has no \"files\" list"))
     for number, entry in enumerate(files, start=1):
         name = entry.get("file") if isinstance(entry, dict) else None
-        if not isinstance(name, str) or not name or Path(name).name != name:
+        if not isinstance(name, str) or not inside_folder(name):
             raise _bad_manifest(path, _("entry %(number)d has no \"file\" name")
                                 % {"number": number})
     return files
+
+
+def inside_folder(name: str) -> bool:
+    """Whether `name` is a file in the output folder or in a folder of it (web/<copy>/…),
+    never above it."""
+    parts = PurePosixPath(name).parts
+    return bool(parts) and not name.startswith("/") and "\\" not in name and all(
+        part not in ("", ".", "..") and not part.startswith(".") for part in parts)
 
 
 def _bad_manifest(path: Path, problem: str, line: int | None = None) -> BookletError:
@@ -142,6 +150,7 @@ def publish(out_dir: Path, copies: list[Copy], whole: bool) -> None:
 def _write(path: Path, data: bytes, shown: Path) -> None:
     """Writes `data` to `path` and flushes it to the disk; `shown` is the file it is for."""
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "wb") as file:
             file.write(data)
             file.flush()
@@ -186,7 +195,9 @@ def _rename_all(staging: Path, out_dir: Path, names: list[str]) -> None:
     for name in names:
         target = out_dir / name
         try:
+            target.parent.mkdir(parents=True, exist_ok=True)
             if target.exists():
+                (backups / name).parent.mkdir(parents=True, exist_ok=True)
                 _keep(target, backups / name)
             os.replace(staging / name, target)
         except OSError as error:

@@ -226,11 +226,11 @@ class Job:
                  self.clinic.id if self.clinic else self.country]
         return " ".join(part for part in parts if part)
 
-    def render(self, edition: Edition | None = None, last_page: int | None = None
-               ) -> RenderedEdition:
+    def render(self, edition: Edition | None = None, last_page: int | None = None,
+               web: str | None = None) -> RenderedEdition:
         return render_edition(self.booklet, edition or self.edition, self.project.templates_dir,
                               self.clinic, last_page=last_page, country=self.country,
-                              numbered_edition=self.numbered_edition)
+                              numbered_edition=self.numbered_edition, web=web)
 
     def build(self, lay_out: LayOut = html_to_pdf) -> Built:
         started = time.perf_counter()

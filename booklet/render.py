@@ -40,6 +40,7 @@ from booklet.sanitise import sanitise
 # pymdownx.critic shows editorial marks ({>> note <<}, {++ add ++} …) as tracked changes
 MARKDOWN_EXTENSIONS = ["tables", "def_list", "admonition", "attr_list", "sane_lists", "smarty",
                        "pymdownx.critic"]
+WEB_FONTS, WEB_IMAGES = "fonts", "images"  # a web edition's folders, beside its index.html
 
 
 @dataclass(frozen=True)
@@ -253,6 +254,7 @@ def template_environment(templates_dir: Path, catalog: str) -> jinja2.Environmen
     env.install_gettext_translations(translations(catalog), newstyle=True)
     env.filters["css_content"] = css_content
     env.filters["links"] = links
+    env.filters["tel"] = lambda number: "tel:" + re.sub(r"[^\d+]", "", number)
     return env
 
 
@@ -291,10 +293,13 @@ def by_country(lines: list, country: str | None) -> list:
 def render_edition(booklet: Booklet, edition: Edition, templates_dir: Path,
                    clinic: Clinic | None = None, last_page: int | None = None,
                    country: str | None = None,
-                   numbered_edition: NumberedEdition | None = None) -> RenderedEdition:
+                   numbered_edition: NumberedEdition | None = None,
+                   web: str | None = None) -> RenderedEdition:
     """The edition's HTML for readers in `country` (None: every country); with `last_page`,
     only its cover and back page (page `last_page`), for splicing a clinic's pages into a
-    copy laid out once (see booklet/splice.py)."""
+    copy laid out once (see booklet/splice.py). With `web` (the name of the PDF beside it), the
+    web edition's page instead: web furniture, its files (style.css, fonts/, images/) named
+    relative to it."""
     config = booklet.config
     words = language(config.language, booklet.root / "booklet.toml")
     citations = Citations(booklet.references, numbered=edition.citations == "numbered")
@@ -320,19 +325,25 @@ def render_edition(booklet: Booklet, edition: Edition, templates_dir: Path,
         "clinic": clinic,
         "crisis_lines": crisis_lines,
         "emergency_numbers": emergency,
-        "qr_code": qr_code(clinic.website) if clinic and clinic.website and clinic.qr_code
+        "qr_code": qr_code(clinic.qr_target) if clinic and clinic.qr_target and clinic.qr_code
         else None,
         "page_width": f"{width}mm",
         "page_height": f"{height}mm",
         "fonts": [
-            {"weight": w, "style": s, "url": (FONT_DIR / name).as_uri()}
+            {"weight": w, "style": s,
+             "url": f"{WEB_FONTS}/{name}" if web else (FONT_DIR / name).as_uri()}
             for (w, s), name in FONT_FILES.items()
         ],
         "last_page": last_page,
+        "web": bool(web),
+        "pdf_name": web,
+        "logo_src": (f"{WEB_IMAGES}/{clinic.logo_path.name}" if web else
+                     clinic.logo_path.as_uri()) if clinic and clinic.logo_path else None,
     }
     html = render_template(templates_dir, words.catalog, "base.html", context)
-    stylesheets = (read_text(templates_dir / "print.css"),
-                   render_template(templates_dir, words.catalog, "edition.css", context))
+    stylesheets = (render_template(templates_dir, words.catalog, "web.css", context),) if web \
+        else (read_text(templates_dir / "print.css"),
+              render_template(templates_dir, words.catalog, "edition.css", context))
     source_root = booklet.root.parent if booklet.translation else booklet.root
     sources = [*(s.path for s in sections), booklet.root / "booklet.toml",
                source_root / "booklet.toml", source_root / "references.yaml",
