@@ -31,6 +31,8 @@ from booklet.references import Reference
 
 FENCE = re.compile(r"^[ \t>]*:::(.*)$")  # indented in a list or box, or quoted, it still counts
 COLON_NAME = re.compile(r"\b(COLON|RATIO)\b")  # FULLWIDTH COLON, MODIFIER LETTER COLON, RATIO…
+# marks that look like ':' though their names do not say so (two dots, one above the other)
+COLON_LOOKALIKES = frozenset("\u205a\u0589\u05c3\u1361\u16ec\u0703\u0704\u2e2a")
 CONDITION = re.compile(r"^(?P<key>\w+)(?P<op>!?=)(?P<values>.*)$")
 # anything that looks like a citation: a mistake is an error, not text. (?<!\s): the match
 # starts where the space before the mark starts, not inside it, so a long run of spaces is
@@ -152,7 +154,8 @@ def as_seen(text: str) -> str:
     other character Unicode names a colon or a ratio read as ':'."""
     if text.isascii():
         return text
-    return "".join(":" if COLON_NAME.search(unicodedata.name(c, "")) else c
+    return "".join(":" if c in COLON_LOOKALIKES or COLON_NAME.search(unicodedata.name(c, ""))
+                   else c
                    for c in unicodedata.normalize("NFKC", text)
                    if unicodedata.category(c) != "Cf")
 

@@ -297,6 +297,9 @@ def test_steps_mistakes_name_the_line(source: str, message: str, line: int) -> N
     (":\u200b::", "U+200B ZERO WIDTH SPACE"),  # pasted from a web page
     ("\u2236\u2236\u2236", "U+2236 RATIO"),
     ("\ufe55\ufe55\ufe55", "U+FE55 SMALL COLON"),
+    ("\u205a\u205a\u205a", "U+205A TWO DOT PUNCTUATION"),  # named neither colon nor ratio
+    ("\u0589\u0589\u0589", "U+0589 ARMENIAN FULL STOP"),
+    ("\u05c3\u05c3\u05c3", "U+05C3 HEBREW PUNCTUATION SOF PASUQ"),
 ])
 def test_a_fence_in_colons_that_only_look_like_colons_is_refused(fence: str, named: str) -> None:
     text = f"Everyone.\n\n{fence} clinician\nSecret dose.\n{fence}\n"
