@@ -59,6 +59,26 @@ def prepare_output_dir(out_dir: Path) -> None:
         raise BookletError(_("cannot write in the output folder: %(reason)s")
                            % {"reason": _reason(error)}, out_dir, hint=_write_hint(error)) from None
     read_manifest(out_dir)
+    _remove_abandoned_staging(out_dir)
+
+
+def _remove_abandoned_staging(out_dir: Path) -> None:
+    """Staging folders of builds that were killed (SIGKILL, a power cut) before they could
+    clean up: their process is gone. A running build's folder is left alone."""
+    for folder in out_dir.glob(f"{STAGING_PREFIX}*"):
+        pid = folder.name.removeprefix(STAGING_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def output_path(out_dir: Path, name: str) -> Path:
@@ -121,7 +141,7 @@ def publish(out_dir: Path, copies: list[Copy], whole: bool) -> None:
     them or none (a BookletError); otherwise a copy whose files cannot be written gets its
     `error` and is left out, and the others are written."""
     try:
-        staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out_dir))
+        staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=out_dir))
     except OSError as error:
         raise _cannot_write(error, out_dir) from None
     try:

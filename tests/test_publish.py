@@ -151,3 +151,21 @@ def test_staging_folder_is_inside_the_output_folder(small_project: Path, monkeyp
     staging = [folder for folder in folders if folder.name.startswith(".booklet-staging-")]
     assert [folder.parent for folder in staging] == [small_project / "out"]
     assert not staging[0].exists()
+
+
+def test_a_killed_builds_staging_folder_is_removed_by_the_next_build(small_project: Path,
+                                                                     tmp_path: Path) -> None:
+    import subprocess
+
+    out = tmp_path / "out"
+    out.mkdir()
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a process id that no longer runs
+    abandoned = out / f".booklet-staging-{gone.pid}-abc"
+    abandoned.mkdir()
+    (abandoned / "demo-patient-letter.pdf").write_bytes(b"half")
+    running = out / f".booklet-staging-{os.getpid()}-def"  # a build still at work
+    running.mkdir()
+    assert main(["--project", str(small_project), "--out", str(out), "--quiet",
+                 "patient"]) == 0
+    assert not abandoned.exists() and running.exists()
