@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from booklet.batch import Outcome, Workers, parse_shard, run, shard
 from booklet.errors import BookletError, Terminated, display_path, raise_terminated
+from booklet.i18n import _
 from booklet.paper import PAPER_SIZES
 from booklet.report import Reporter
 
@@ -72,6 +73,10 @@ def make_parser() -> argparse.ArgumentParser:
                         help="also write each copy's web edition, for patient portals and "
                         "clinic websites: output/web/<name>/index.html with its fonts, "
                         "pictures and the PDF beside it (publish the folder as it is)")
+    parser.add_argument("--force", action="store_true",
+                        help="build even when nothing has changed since the same command last "
+                        "wrote its files (they are checked, so by default such a run only "
+                        "says 'up to date')")
     parser.add_argument("--list", action="store_true",
                         help="list the editions and the sections each one prints, then stop")
     parser.add_argument("--check", action="store_true",
@@ -154,6 +159,19 @@ def run_command(argv: list[str] | None) -> int:
                          "build.py ketamine)")
         args.fold = True
     building = not (args.list or args.check)
+    if building:
+        from booklet.state import run_key, up_to_date
+
+        state = run_key(Path(args.project).resolve(), run_options(args))
+        done = None if args.force else up_to_date(Path(args.out), *state)
+        if done is not None:  # nothing changed: not even WeasyPrint is loaded
+            names, warnings = done
+            for warning in warnings:
+                reporter.warning(warning)
+            for name in names:
+                reporter.info(_("up to date: %(file)s")
+                              % {"file": display_path(Path(args.out) / name)})
+            return 0
     try:
         with Workers(worker_count(args)) if building else contextlib.nullcontext() as workers:
             # Imported only now (here and in the functions below), so the workers load
@@ -175,7 +193,7 @@ def run_command(argv: list[str] | None) -> int:
                 return run_checks(project, jobs, reporter, strict=args.strict,
                                   as_json=args.json)
             jobs, failed = plan(project, args, overrides, reporter)
-            return build(jobs, failed, args, reporter, workers)
+            return build(jobs, failed, args, reporter, workers, state)
     except BookletError as error:
         reporter.error(str(error))
         return 2
@@ -189,6 +207,18 @@ def run_command(argv: list[str] | None) -> int:
     except BrokenPipeError:  # e.g. `build.py --list | head`: the reader has all it wants
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def run_options(args: argparse.Namespace) -> dict[str, object]:
+    """What a run's files depend on from its command line (not --quiet, --jobs or --force),
+    its paths made absolute, so two spellings of one command are one."""
+    options = {key: value for key, value in vars(args).items()
+               if key not in ("quiet", "jobs", "force")}
+    options["out"] = str(Path(args.out).resolve())
+    options["project"] = str(Path(args.project).resolve())
+    options["clinic"] = [value if value == "all" else str(Path(value).resolve())
+                         for value in args.clinic]
+    return options
 
 
 def worker_count(args: argparse.Namespace) -> int:
@@ -285,11 +315,14 @@ def clinic_folders(project: Project, values: list[str]) -> list[Path]:
 
 
 def build(jobs: list[Job], failed: list[str], args: argparse.Namespace,
-          reporter: Reporter, workers: Workers) -> int:
+          reporter: Reporter, workers: Workers, state: tuple[str, str]) -> int:
     """Builds every job, then writes. A single build writes nothing if any copy fails to build
-    or to be written; a clinic batch writes every copy that did and reports the rest."""
+    or to be written; a clinic batch writes every copy that did and reports the rest. A run
+    with no error records `state` (its command and key), so the same run again does nothing
+    until an input changes."""
     from booklet.output import output_path, prepare_output_dir, publish
     from booklet.project import check_distinct_outputs
+    from booklet.state import remember
 
     out_dir = Path(args.out)
     prepare_output_dir(out_dir)
@@ -328,6 +361,9 @@ def build(jobs: list[Job], failed: list[str], args: argparse.Namespace,
         rows.append((job, outcome, path))
     if batch:
         summarise(rows, len(failed), reporter)
+    if not errors:
+        remember(out_dir, *state, [name for copy in copies.values() for name in copy.files],
+                 reporter.warnings)
     return 2 if errors else 0
 
 

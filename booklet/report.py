@@ -21,6 +21,7 @@ class Reporter:
         self.quiet = quiet
         self.out = _escaping(stdout or sys.stdout)
         self.err = _escaping(stderr or sys.stderr)
+        self.warnings: list[str] = []  # as printed, so a run that is up to date can repeat them
 
     def info(self, text: str) -> None:
         if not self.quiet:
@@ -31,6 +32,7 @@ class Reporter:
         print(text, file=self.out, flush=True)
 
     def warning(self, text: str) -> None:
+        self.warnings.append(text)
         print(f"warning: {text}", file=self.err, flush=True)
 
     def error(self, text: str) -> None:

@@ -268,7 +268,7 @@ def test_no_free_inodes_while_writing_is_one_line_and_keeps_previous_files(
         return real_mkdtemp(suffix, prefix, dir)
 
     monkeypatch.setattr(tempfile, "mkdtemp", no_inodes)  # the staging folder needs an inode
-    assert main(["--project", str(small_project), "--out", str(out), "--quiet",
+    assert main(["--project", str(small_project), "--out", str(out), "--quiet", "--force",
                  "patient"]) == 2
     err = capsys.readouterr().err
     assert err.endswith("out: cannot write file: No space left on device; "

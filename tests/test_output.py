@@ -63,7 +63,7 @@ def test_a_worker_that_dies_is_one_line_not_a_hang(small_project: Path, tmp_path
     assert build(small_project, out, *args) == 0
     before = snapshot(out)
     monkeypatch.setattr(patch, killed)  # workers are forked from this process: they have it
-    assert build(small_project, out, *args) == 2
+    assert build(small_project, out, *args, "--force") == 2
     err = capsys.readouterr().err
     assert err == ("error: a worker process stopped in the middle of a build (out of memory?); "
                    "close other programs, or build fewer at once with --jobs 1\n")
