@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from booklet.batch import Outcome, Workers, parse_shard, run, shard
 from booklet.errors import BookletError, Terminated, display_path, raise_terminated
-from booklet.i18n import _
+from booklet.i18n import _, user_language
 from booklet.paper import PAPER_SIZES
 from booklet.report import Reporter
 
@@ -23,16 +23,21 @@ if TYPE_CHECKING:
     from booklet.output import Copy
     from booklet.project import Job, Project
 
-DESCRIPTION = """\
+def N_(message: str) -> str:
+    """Marks a message for the catalogs (pybabel) that is translated where it is used."""
+    return message
+
+
+DESCRIPTION = N_("""\
 Build print-ready PDF booklets from one Markdown source.
 
 Each booklet in content/<booklet>/ is built in every edition in editions/<name>.toml that
 applies to it (the booklet declares the edition's audience, or the edition names the
 booklet), in its own language and in each translation in content/<booklet>/<lang>/, into
 output/<booklet>-<edition>[-<lang>]-<paper>.pdf, with output/manifest.json listing every
-file."""
+file.""")
 
-EXAMPLES = """\
+EXAMPLES = N_("""\
 examples:
   python build.py                  build every edition of every booklet, every language
   python build.py patient          build only the patient edition (of every booklet)
@@ -48,77 +53,80 @@ examples:
   python build.py patient --set font_size=14pt --set notes_pages=2
 
 exit codes: 0 success, 1 --check found problems, 2 bad input (the message says what to fix),
-130 stopped by Ctrl-C, 143 stopped by SIGTERM."""
+130 stopped by Ctrl-C, 143 stopped by SIGTERM.""")
 
 
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="build.py", description=DESCRIPTION, epilog=EXAMPLES,
+        prog="build.py", description=_(DESCRIPTION), epilog=_(EXAMPLES),
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("names", nargs="*", metavar="NAME",
-                        help="edition or booklet names to build (default: every edition of "
-                        "every booklet)")
+                        help=_("edition or booklet names to build (default: every edition of "
+                          "every booklet)"))
     parser.add_argument("--lang", metavar="TAG",
-                        help="build only in this language, e.g. es or en-US: the booklet's "
-                        "own or a translation in content/<booklet>/<lang>/")
+                        help=_("build only in this language, e.g. es or en-US: the booklet's "
+                          "own or a translation in content/<booklet>/<lang>/"))
     parser.add_argument("--country", type=country_code, metavar="CC",
-                        help="readers' country (ISO 3166, e.g. GB): its crisis lines and "
-                        "emergency number first, its 'country=' blocks shown (a clinic copy "
-                        "uses the clinic's country)")
+                        help=_("readers' country (ISO 3166, e.g. GB): its crisis lines and "
+                          "emergency number first, its 'country=' blocks shown (a clinic copy "
+                          "uses the clinic's country)"))
     parser.add_argument("--out", default="output", metavar="DIR",
-                        help="folder for the PDFs and manifest.json (default: output)")
+                        help=_("folder for the PDFs and manifest.json (default: output)"))
     parser.add_argument("--html", action="store_true",
-                        help="also write each edition's print HTML next to its PDF")
+                        help=_("also write each edition's print HTML next to its PDF"))
     parser.add_argument("--web", action="store_true",
-                        help="also write each copy's web edition, for patient portals and "
-                        "clinic websites: output/web/<name>/index.html with its fonts, "
-                        "pictures and the PDF beside it (publish the folder as it is)")
+                        help=_("also write each copy's web edition, for patient portals and "
+                               "clinic websites: output/web/<name>/index.html with its fonts, "
+                               "pictures and the PDF beside it (publish the folder as it is)"))
     parser.add_argument("--force", action="store_true",
-                        help="build even when nothing has changed since the same command last "
-                        "wrote its files (they are checked, so by default such a run only "
-                        "says 'up to date')")
+                        help=_("build even when nothing has changed since the same command "
+                               "last wrote its files (they are checked, so by default such a "
+                               "run only says 'up to date')"))
     parser.add_argument("--list", action="store_true",
-                        help="list the editions and the sections each one prints, then stop")
+                        help=_("list the editions and the sections each one prints, then stop"))
     parser.add_argument("--check", action="store_true",
-                        help="check content, citations and readability without writing PDFs")
+                        help=_("check content, citations and readability without writing PDFs"))
     parser.add_argument("--strict", action="store_true",
-                        help="with --check: treat warnings (e.g. a passed review date) as errors")
+                        help=_("with --check: treat warnings (e.g. a passed review date) as "
+                               "errors"))
     parser.add_argument("--json", action="store_true",
-                        help="with --check: print the report as JSON, for CI")
-    parser.add_argument("--quiet", action="store_true", help="print errors and warnings only")
-    clinics = parser.add_argument_group("clinics and batches")
+                        help=_("with --check: print the report as JSON, for CI"))
+    parser.add_argument("--quiet", action="store_true", help=_("print errors and warnings only"))
+    clinics = parser.add_argument_group(_("clinics and batches"))
     clinics.add_argument("--clinic", action="append", default=[], metavar="FOLDER",
-                         help="build the clinic's own copy (its logo, contacts, crisis line, "
-                         "colour): a folder with clinic.toml, e.g. clinics/riverside; "
-                         "repeatable; 'all' for every folder in clinics/")
+                         help=_("build the clinic's own copy (its logo, contacts, crisis line, "
+                           "colour): a folder with clinic.toml, e.g. clinics/riverside; "
+                           "repeatable; 'all' for every folder in clinics/"))
     clinics.add_argument("--jobs", type=positive, default=os.cpu_count() or 1, metavar="N",
-                         help="build in N worker processes at once (default: the number of "
-                         "cores; never more than twice the cores, nor more than the copies "
-                         "to build)")
+                         help=_("build in N worker processes at once (default: the number of "
+                           "cores; never more than twice the cores, nor more than the copies "
+                           "to build)"))
     clinics.add_argument("--shard", metavar="I/N",
-                         help="build only the I-th of N equal slices of the (clinic x edition) "
-                         "list, e.g. 2/8 in a CI matrix")
-    printing = parser.add_argument_group("printing (each is an edition field set for this run)")
+                         help=_("build only the I-th of N equal slices of the (clinic x edition) "
+                           "list, e.g. 2/8 in a CI matrix"))
+    printing = parser.add_argument_group(
+        _("printing (each is an edition field set for this run)"))
     printing.add_argument("--paper", choices=sorted(PAPER_SIZES),
-                          help="paper size for every edition built (default: the edition's)")
+                          help=_("paper size for every edition built (default: the edition's)"))
     printing.add_argument("--large-print", action="store_true",
-                          help="large print: body 18pt (never under 16pt), nothing under 14pt")
+                          help=_("large print: body 18pt (never under 16pt), nothing under 14pt"))
     printing.add_argument("--fold", action="store_true",
-                          help="also write a folded saddle-stitch booklet: half-size pages, "
-                          "padded with notes pages to a multiple of 4, imposed 2-up")
+                          help=_("also write a folded saddle-stitch booklet: half-size pages, "
+                            "padded with notes pages to a multiple of 4, imposed 2-up"))
     printing.add_argument("--booklet", action="store_true", dest="old_fold",
-                          help="old spelling of --fold (deprecated)")
+                          help=_("old spelling of --fold (deprecated)"))
     printing.add_argument("--print-shop", action="store_true",
-                          help="add bleed (default 3mm) and crop marks, with TrimBox and BleedBox")
-    printing.add_argument("--bleed", metavar="MM", help="bleed for --print-shop, e.g. 5mm")
+                          help=_("add bleed (default 3mm) and crop marks, with TrimBox and "
+                                 "BleedBox"))
+    printing.add_argument("--bleed", metavar="MM", help=_("bleed for --print-shop, e.g. 5mm"))
     printing.add_argument("--preview", action="store_true",
-                          help="also write a contact-sheet PNG of all pages next to each PDF")
+                          help=_("also write a contact-sheet PNG of all pages next to each PDF"))
     printing.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                          help="set any edition field for this run, e.g. --set font_size=14pt; "
-                          "repeatable; checked like the edition file")
+                          help=_("set any edition field for this run, e.g. --set font_size=14pt; "
+                            "repeatable; checked like the edition file"))
     parser.add_argument("--project", default=".", metavar="DIR",
-                        help="project folder holding content/, editions/ and templates/ "
-                        "(default: current folder)")
+                        help=_("project folder holding content/, editions/ and templates/ "
+                          "(default: current folder)"))
     return parser
 
 
@@ -126,14 +134,15 @@ def country_code(value: str) -> str:
     from booklet.i18n import is_country
 
     if not is_country(value):
-        raise argparse.ArgumentTypeError(f"'{value}' is not an ISO 3166 country code such as "
-                                         "GB or US")
+        raise argparse.ArgumentTypeError(_("'%(value)s' is not an ISO 3166 country code such "
+                                           "as GB or US") % {"value": value})
     return value
 
 
 def positive(value: str) -> int:
     if not value.isdigit() or int(value) < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, not '{value}'")
+        raise argparse.ArgumentTypeError(_("expected a whole number of 1 or more, not "
+                                           "'%(value)s'") % {"value": value})
     return int(value)
 
 
@@ -154,9 +163,9 @@ def run_command(argv: list[str] | None) -> int:
         return int(exit_.code or 0)
     reporter = Reporter(quiet=args.quiet)
     if args.old_fold:
-        reporter.warning("--booklet is deprecated and will be removed; use --fold for a "
-                         "folded saddle-stitch booklet (to build one booklet, name it: "
-                         "build.py ketamine)")
+        reporter.warning(_("--booklet is deprecated and will be removed; use --fold for a "
+                           "folded saddle-stitch booklet (to build one booklet, name it: "
+                           "build.py ketamine)"))
         args.fold = True
     building = not (args.list or args.check)
     if building:
@@ -198,11 +207,12 @@ def run_command(argv: list[str] | None) -> int:
         reporter.error(str(error))
         return 2
     except Terminated:
-        reporter.error("terminated (SIGTERM); finished files were kept and no partial file was "
-                       "written")
+        reporter.error(_("terminated (SIGTERM); finished files were kept and no partial file "
+                         "was written"))
         return 143
     except KeyboardInterrupt:
-        reporter.error("interrupted; finished files were kept and no partial file was written")
+        reporter.error(_("interrupted; finished files were kept and no partial file was "
+                         "written"))
         return 130
     except BrokenPipeError:  # e.g. `build.py --list | head`: the reader has all it wants
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -239,7 +249,8 @@ def edition_overrides(args: argparse.Namespace) -> dict[str, Any]:
     for item in args.set:
         key, equals, value = item.partition("=")
         if not equals or not key.strip():
-            raise BookletError(f"--set {item}: expected KEY=VALUE", hint="e.g. --set paper=a4")
+            raise BookletError(_("--set %(item)s: expected KEY=VALUE") % {"item": item},
+                               hint=_("e.g. --set paper=a4"))
         try:
             overrides[key.strip()] = tomllib.loads(f"v = {value}")["v"]
         except tomllib.TOMLDecodeError:
@@ -265,10 +276,12 @@ def list_editions(jobs: list[Job], reporter: Reporter) -> None:
         text = job.booklet.edition_text(job.edition)
         reporter.result(f"{job.label}: {text.label} ({job.booklet.config.language}, "
                         f"{job.edition.audience}, {job.edition.paper}, {job.edition.font_size}"
-                        + (f", country {job.country}" if job.country else "") + ")")
+                        + (", " + _("country %(country)s") % {"country": job.country}
+                           if job.country else "") + ")")
         for section in sections:
             countries = section.countries
-            shown = f"  [country blocks: {', '.join(countries)}]" if countries else ""
+            shown = ("  [" + _("country blocks: %(countries)s") % {
+                "countries": ", ".join(countries)} + "]") if countries else ""
             reporter.result(f"  {section.meta.order:>4}  {section.id:<34} {section.title}"
                             f"{shown}")
 
@@ -356,8 +369,10 @@ def build(jobs: list[Job], failed: list[str], args: argparse.Namespace,
             for warning in outcome.warnings:
                 reporter.warning(f"{job.label}: {warning}")
             if not batch:
-                reporter.info(f"{job.label:<24} {outcome.pages:>3} pages  "
-                              f"{outcome.seconds:5.1f} s  {display_path(path)}")
+                pages = user_language().ngettext("%(pages)s page", "%(pages)s pages",
+                                                 outcome.pages) % {"pages": f"{outcome.pages:>3}"}
+                reporter.info(f"{job.label:<24} {pages}  {outcome.seconds:5.1f} s  "
+                              f"{display_path(path)}")
         rows.append((job, outcome, path))
     if batch:
         summarise(rows, len(failed), reporter)
@@ -402,17 +417,34 @@ def files_of(job: Job, outcome: Outcome, args: argparse.Namespace) -> Copy:
 
 def summarise(rows: list[tuple[Job, Outcome, Path | None]], unloaded: int,
               reporter: Reporter) -> None:
-    failed = unloaded + sum(1 for _, outcome, _ in rows if outcome.error)
-    reporter.info(f"{'booklet':<14} {'edition':<14} {'language':<9} {'clinic':<20} {'pages':>5} "
-                  f"{'seconds':>7}  result")
+    failed = unloaded + sum(1 for _row, outcome, _path in rows if outcome.error)
+    language = user_language()
+    titles = [language.pgettext("summary column", "booklet"),
+              language.pgettext("summary column", "edition"),
+              language.pgettext("summary column", "language"),
+              language.pgettext("summary column", "clinic"),
+              language.pgettext("summary column", "pages"),
+              language.pgettext("summary column", "seconds"),
+              language.pgettext("summary column", "result")]
+    widths = [max(width, len(title)) for width, title in zip((14, 14, 9, 20, 5, 7), titles,
+                                                             strict=False)]
+    reporter.info(f"{titles[0]:<{widths[0]}} {titles[1]:<{widths[1]}} {titles[2]:<{widths[2]}} "
+                  f"{titles[3]:<{widths[3]}} {titles[4]:>{widths[4]}} {titles[5]:>{widths[5]}}  "
+                  f"{titles[6]}")
     for job, outcome, path in sorted(rows, key=lambda row: row[0].stem):
         clinic = job.clinic.id if job.clinic else "-"
-        result = display_path(path) if path else "FAILED: " + outcome.error.splitlines()[0]
-        reporter.info(f"{job.booklet.name:<14} {job.edition.name:<14} "
-                      f"{job.booklet.config.language:<9} {clinic:<20} {outcome.pages:>5} "
-                      f"{outcome.seconds:>7.1f}  {result}")
-    reporter.info(f"{len(rows) - failed + unloaded} built, {failed} failed"
-                  + (f" ({unloaded} clinic profile(s) could not be read)" if unloaded else ""))
+        result = display_path(path) if path else _("FAILED: %(error)s") % {
+            "error": outcome.error.splitlines()[0]}
+        reporter.info(f"{job.booklet.name:<{widths[0]}} {job.edition.name:<{widths[1]}} "
+                      f"{job.booklet.config.language:<{widths[2]}} {clinic:<{widths[3]}} "
+                      f"{outcome.pages:>{widths[4]}} {outcome.seconds:>{widths[5]}.1f}  {result}")
+    summary = _("%(built)d built, %(failed)d failed") % {"built": len(rows) - failed + unloaded,
+                                                         "failed": failed}
+    if unloaded:
+        summary += " " + language.ngettext("(%(count)d clinic profile could not be read)",
+                                           "(%(count)d clinic profiles could not be read)",
+                                           unloaded) % {"count": unloaded}
+    reporter.info(summary)
 
 
 if __name__ == "__main__":

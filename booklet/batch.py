@@ -107,8 +107,9 @@ def _result(future: Future):
     try:
         return future.result()
     except BrokenProcessPool:
-        raise BookletError("a worker process stopped in the middle of a build (out of memory?)",
-                           hint="close other programs, or build fewer at once with --jobs 1"
+        raise BookletError(_("a worker process stopped in the middle of a build (out of "
+                             "memory?)"),
+                           hint=_("close other programs, or build fewer at once with --jobs 1")
                            ) from None
 
 
@@ -210,10 +211,11 @@ def parse_shard(spec: str) -> tuple[int, int]:
     try:
         index, count = (int(part) for part in spec.split("/"))
     except ValueError:
-        raise BookletError(f"--shard {spec}: expected I/N, e.g. 2/8",
-                           hint="I runs from 1 to N") from None
+        raise BookletError(_("--shard %(spec)s: expected I/N, e.g. 2/8") % {"spec": spec},
+                           hint=_("I runs from 1 to N")) from None
     if not 1 <= index <= count:
-        raise BookletError(f"--shard {spec}: I must be between 1 and N", hint="e.g. --shard 1/4")
+        raise BookletError(_("--shard %(spec)s: I must be between 1 and N") % {"spec": spec},
+                           hint=_("e.g. --shard 1/4"))
     return index, count
 
 

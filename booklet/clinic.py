@@ -15,6 +15,7 @@ from pydantic import Field, field_validator
 
 from booklet.config import Country, CrisisLine, Strict, line_of, read_toml, validate
 from booklet.errors import BookletError
+from booklet.i18n import _
 from booklet.images import resolve_image
 from booklet.paper import Paper
 
@@ -36,7 +37,7 @@ class Phone(Strict):
     @classmethod
     def _shape(cls, value: str) -> str:
         if not PHONE.match(value.strip()):
-            raise ValueError(f"'{value}' does not look like a phone number")
+            raise ValueError(_("'%(value)s' does not look like a phone number") % {"value": value})
         return value.strip()
 
 
@@ -72,7 +73,8 @@ class Clinic(Strict):
     @classmethod
     def _website(cls, value: str) -> str:
         if value and not URL.match(value):
-            raise ValueError(f"'{value}' is not a web address such as https://clinic.example")
+            raise ValueError(_("'%(value)s' is not a web address such as https://clinic.example")
+                             % {"value": value})
         return value
 
     @property
@@ -84,14 +86,14 @@ class Clinic(Strict):
     @classmethod
     def _email(cls, value: str) -> str:
         if value and not EMAIL.match(value):
-            raise ValueError(f"'{value}' is not an email address")
+            raise ValueError(_("'%(value)s' is not an email address") % {"value": value})
         return value
 
     @field_validator("accent_colour")
     @classmethod
     def _colour(cls, value: str) -> str:
         if not COLOUR.match(value):
-            raise ValueError(f"'{value}' is not a colour such as '#1d4e89'")
+            raise ValueError(_("'%(value)s' is not a colour such as '#1d4e89'") % {"value": value})
         return value.lower()
 
     @property
@@ -108,9 +110,10 @@ class Clinic(Strict):
         """Why the printed accent differs from the profile's, if it does."""
         if self.accent == self.accent_colour:
             return None
-        return (f"accent_colour {self.accent_colour} has too little contrast with white "
-                f"({contrast(self.accent_colour, '#ffffff'):.1f}:1, needs {MIN_CONTRAST}:1); "
-                f"printing the darker {self.accent} instead")
+        return _("accent_colour %(colour)s has too little contrast with white (%(contrast)s:1, "
+                 "needs %(minimum)s:1); printing the darker %(darker)s instead") % {
+            "colour": self.accent_colour, "darker": self.accent, "minimum": MIN_CONTRAST,
+            "contrast": f"{contrast(self.accent_colour, '#ffffff'):.1f}"}
 
     @property
     def accent_tint(self) -> str:
@@ -121,15 +124,16 @@ class Clinic(Strict):
 def load_clinic(folder: Path) -> Clinic:
     path = folder / CLINIC_FILE
     if not path.is_file():
-        raise BookletError(f"no {CLINIC_FILE} in the clinic folder", folder,
-                           hint="pass the folder that holds clinic.toml, e.g. clinics/riverside")
+        raise BookletError(_("no %(file)s in the clinic folder") % {"file": CLINIC_FILE}, folder,
+                           hint=_("pass the folder that holds clinic.toml, e.g. "
+                                  "clinics/riverside"))
     data, text = read_toml(path)
     clinic = validate(Clinic, {**data, "id": folder.resolve().name, "folder": folder.resolve()},
                       path, text)
     if clinic.logo:
         if not clinic.logo_alt.strip():
-            raise BookletError("logo has no logo_alt text", path, line_of(text, "logo"),
-                               "add logo_alt = \"what the logo shows\"")
+            raise BookletError(_("logo has no logo_alt text"), path, line_of(text, "logo"),
+                               _("add logo_alt = \"what the logo shows\""))
         resolve_image(clinic.logo, clinic.folder, [clinic.folder], path, line_of(text, "logo"),
                       formats=("PNG", "SVG"))
     return clinic
@@ -139,7 +143,8 @@ def find_clinics(clinics_dir: Path) -> list[Path]:
     """Every clinics/<id>/ folder that holds a clinic.toml."""
     found = sorted(p.parent for p in clinics_dir.glob(f"*/{CLINIC_FILE}"))
     if not found:
-        raise BookletError(f"no clinics: no */{CLINIC_FILE} in the clinics folder", clinics_dir)
+        raise BookletError(_("no clinics: no */%(file)s in the clinics folder")
+                           % {"file": CLINIC_FILE}, clinics_dir)
     return found
 
 

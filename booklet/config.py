@@ -56,7 +56,8 @@ def _tag(value: str) -> str:
 
 def _country(code: str) -> str:
     if not is_country(code):
-        raise ValueError(f"'{code}' is not an ISO 3166 country code such as 'GB' or 'US'")
+        raise ValueError(_("'%(code)s' is not an ISO 3166 country code such as 'GB' or 'US'")
+                         % {"code": code})
     return code
 
 
@@ -118,8 +119,11 @@ def _readability(value: dict[str, dict[str, float]]) -> dict[str, dict[str, floa
         for name in limits:
             if name not in FORMULAS:
                 guess = closest(name, FORMULAS)
-                raise ValueError(f"unknown readability formula '{name}' for '{language}'"
-                                 + (f"; did you mean '{guess}'?" if guess else ""))
+                message = _("unknown readability formula '%(name)s' for '%(language)s'") % {
+                    "name": name, "language": language}
+                if guess:
+                    message += "; " + _("did you mean '%(guess)s'?") % {"guess": guess}
+                raise ValueError(message)
     return value
 
 
@@ -146,8 +150,8 @@ class BookletText(Strict):
     @model_validator(mode="after")
     def _crisis_box(self) -> BookletText:
         if self.crisis_lines and not self.crisis_heading:
-            raise ValueError("crisis_lines need a crisis_heading, e.g. "
-                             "'If you are thinking about suicide or feel unsafe'")
+            raise ValueError(_("crisis_lines need a crisis_heading, e.g. "
+                               "'If you are thinking about suicide or feel unsafe'"))
         return self
 
 
@@ -177,15 +181,16 @@ class BookletConfig(BookletText):
     @model_validator(mode="after")
     def _review_after_last(self) -> BookletConfig:
         if self.next_review <= self.last_reviewed:
-            raise ValueError("next_review must be after last_reviewed")
+            raise ValueError(_("next_review must be after last_reviewed"))
         return self
 
     @model_validator(mode="after")
     def _approved_by_a_reviewer(self) -> BookletConfig:
         if self.status == "approved" and not any(
                 reviewer.date >= self.last_reviewed for reviewer in self.reviewers):
-            raise ValueError("status 'approved' needs a [[reviewers]] entry (name, role, date) "
-                             "dated on or after last_reviewed; until then use 'in-review'")
+            raise ValueError(_("status 'approved' needs a [[reviewers]] entry (name, role, "
+                               "date) dated on or after last_reviewed; until then use "
+                               "'in-review'"))
         return self
 
     @property
@@ -243,10 +248,12 @@ class Edition(Strict):
     def _font_size(cls, value: str) -> str:
         match = FONT_SIZE.match(value)
         if not match:
-            raise ValueError(f"'{value}' is not a size in points such as '12pt'")
+            raise ValueError(_("'%(value)s' is not a size in points such as '12pt'")
+                             % {"value": value})
         points = float(match[1])
         if not MIN_FONT_PT <= points <= MAX_FONT_PT:
-            raise ValueError(f"{value} is outside {MIN_FONT_PT:g}pt to {MAX_FONT_PT:g}pt")
+            raise ValueError(_("%(value)s is outside %(minimum)spt to %(maximum)spt") % {
+                "value": value, "minimum": f"{MIN_FONT_PT:g}", "maximum": f"{MAX_FONT_PT:g}"})
         return value
 
     @field_validator("bleed")
@@ -254,7 +261,8 @@ class Edition(Strict):
     def _bleed(cls, value: str) -> str:
         match = MM.match(value)
         if not match or float(match[1]) > 10:
-            raise ValueError(f"'{value}' is not a bleed in millimetres from 0mm to 10mm")
+            raise ValueError(_("'%(value)s' is not a bleed in millimetres from 0mm to 10mm")
+                             % {"value": value})
         return value
 
     @model_validator(mode="before")
@@ -272,9 +280,9 @@ class Edition(Strict):
     def _plain_language_size(self) -> Edition:
         if self.plain_language and self.font_points < MIN_PLAIN_LANGUAGE_PT:
             raise ValueError(
-                f"font_size {self.font_size} is too small for a plain-language edition "
-                f"(at least {MIN_PLAIN_LANGUAGE_PT:g}pt)"
-            )
+                _("font_size %(size)s is too small for a plain-language edition (at least "
+                  "%(minimum)spt)") % {"size": self.font_size,
+                                       "minimum": f"{MIN_PLAIN_LANGUAGE_PT:g}"})
         return self
 
     def applies_to(self, booklet: str, audiences: list[str]) -> bool:
@@ -312,10 +320,10 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
         found = re.search(r"\(at line (\d+), column \d+\)", str(error))
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(error))
         raise BookletError(
-            f"TOML syntax error: {message}",
+            _("TOML syntax error: %(problem)s") % {"problem": message},
             path,
             int(found[1]) if found else None,
-            "fix the syntax (strings need quotes, tables need [brackets])",
+            _("fix the syntax (strings need quotes, tables need [brackets])"),
         ) from None
 
 
@@ -325,24 +333,26 @@ def read_text(path: Path, limit: int = 1_000_000) -> str:
     try:
         data = checked(path).read_bytes()
     except FileNotFoundError:
-        raise BookletError("file not found", path) from None
+        raise BookletError(_("file not found"), path) from None
     except OSError as error:
-        raise BookletError(f"cannot read file: {error.strerror}", path) from None
+        raise BookletError(_("cannot read file: %(reason)s") % {"reason": error.strerror},
+                           path) from None
     if len(data) > limit:
         raise BookletError(
-            f"file is {len(data) / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB",
+            _("file is %(size)s MB; the limit is %(limit)s MB") % {
+                "size": f"{len(data) / 1e6:.1f}", "limit": f"{limit / 1e6:.0f}"},
             path,
-            hint="split it into smaller files",
+            hint=_("split it into smaller files"),
         )
     try:  # a byte-order mark is dropped; Windows (CR LF) and old Mac (CR) lines become LF
         return NEWLINE.sub("\n", data.decode("utf-8-sig"))
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise BookletError(
-            f"not valid UTF-8 (byte offset {error.start})",
+            _("not valid UTF-8 (byte offset %(offset)d)") % {"offset": error.start},
             path,
             line,
-            "save the file as UTF-8",
+            _("save the file as UTF-8"),
         ) from None
 
 
@@ -409,8 +419,9 @@ def parse_yaml(text: str, path: Path, what: str, hint: str) -> Any:
         return yaml.load(text, Loader=_LineLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        problem = getattr(error, "problem", None) or "syntax error"
-        raise BookletError(f"{what} is not valid YAML: {problem}", path,
+        problem = getattr(error, "problem", None) or _("syntax error")
+        raise BookletError(_("%(what)s is not valid YAML: %(problem)s") % {
+                               "what": what, "problem": problem}, path,
                            mark.line + 1 if mark else None, hint) from None
     except _YamlProblem as problem:
         raise BookletError(problem.message, path, problem.line, problem.hint) from None
@@ -440,13 +451,15 @@ def _to_booklet_error(problem: ErrorDetails, model: type[BaseModel], path: Path,
     if problem["type"] == "extra_forbidden":
         fields = _fields_at(model, keys[:-1])
         guess = closest(key, fields)
-        hint = f"did you mean '{guess}'?" if guess else "valid keys: " + ", ".join(sorted(fields))
-        return BookletError(f"unknown key '{key}'", path, line(key), hint)
+        hint = (_("did you mean '%(guess)s'?") % {"guess": guess} if guess
+                else _("valid keys: %(keys)s") % {"keys": ", ".join(sorted(fields))})
+        return BookletError(_("unknown key '%(key)s'") % {"key": key}, path, line(key), hint)
     if problem["type"] == "missing":
         if isinstance(data, YamlMapping):
-            return BookletError(f"missing required key '{key}'", path, data.line,
-                                f"add {key}: …")
-        return BookletError(f"missing required key '{key}'", path, 1, f"add {key} = …")
+            return BookletError(_("missing required key '%(key)s'") % {"key": key}, path,
+                                data.line, _("add %(key)s: …") % {"key": key})
+        return BookletError(_("missing required key '%(key)s'") % {"key": key}, path, 1,
+                            _("add %(key)s = …") % {"key": key})
     message = problem["msg"].removeprefix("Value error, ")
     if key:
         return BookletError(f"'{key}': {message}", path, line(key))
@@ -479,9 +492,10 @@ def load_edition(path: Path, overrides: dict[str, Any] | None = None) -> Edition
     """An edition from its TOML file, with optional field overrides (--set key=value)."""
     data, text = read_toml(path)
     if "subtitle" in data:
-        raise BookletError("an edition's subtitle belongs to each booklet", path,
-                           line_of(text, "subtitle"), f"move it to content/<booklet>/booklet.toml "
-                           f"as [editions.{path.stem}] subtitle = …")
+        raise BookletError(_("an edition's subtitle belongs to each booklet"), path,
+                           line_of(text, "subtitle"),
+                           _("move it to content/<booklet>/booklet.toml as "
+                             "[editions.%(edition)s] subtitle = …") % {"edition": path.stem})
     for key in FROM_THE_FILE:
         if key in data or key in (overrides or {}):
             raise BookletError(
@@ -502,6 +516,6 @@ def load_edition(path: Path, overrides: dict[str, Any] | None = None) -> Edition
 def find_editions(editions_dir: Path) -> dict[str, Path]:
     """Edition name → file, for every editions/*.toml."""
     if not editions_dir.is_dir():
-        raise BookletError("editions folder not found", editions_dir,
-                           hint="create editions/<name>.toml")
+        raise BookletError(_("editions folder not found"), editions_dir,
+                           hint=_("create editions/<name>.toml"))
     return {path.stem: path for path in sorted(editions_dir.glob("*.toml"))}

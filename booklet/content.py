@@ -164,12 +164,13 @@ def review_reminder(booklet: Booklet, today: date) -> ReviewReminder | None:
 def find_booklets(content_dir: Path) -> list[Path]:
     """Every folder under content/ that holds a booklet.toml, by name."""
     if not content_dir.is_dir():
-        raise BookletError("content folder not found", content_dir,
-                           hint="run from the project folder or pass --project")
+        raise BookletError(_("content folder not found"), content_dir,
+                           hint=_("run from the project folder or pass --project"))
     found = sorted(p.parent for p in content_dir.glob(f"*/{CONFIG_FILE}"))
     if not found:
-        raise BookletError(f"no booklets: no */{CONFIG_FILE} in the content folder", content_dir,
-                           hint=f"create content/<name>/{CONFIG_FILE}")
+        raise BookletError(_("no booklets: no */%(file)s in the content folder")
+                           % {"file": CONFIG_FILE}, content_dir,
+                           hint=_("create content/<name>/%(file)s") % {"file": CONFIG_FILE})
     return found
 
 
@@ -180,14 +181,15 @@ def load_booklet(root: Path) -> Booklet:
     sections = map_all(lambda path: load_section(path, config.audiences),
                        [path for path in sorted(root.glob("*.md")) if not _is_doc(path)])
     if not sections:
-        raise BookletError("no sections: the booklet folder has no Markdown files", root,
-                           hint="add one .md file per section with front matter")
+        raise BookletError(_("no sections: the booklet folder has no Markdown files"), root,
+                           hint=_("add one .md file per section with front matter"))
     seen: dict[str, Section] = {}
     for section in sections:
         if section.id in seen:
             raise BookletError(
-                f"duplicate section id '{section.id}' (also in {seen[section.id].path.name})",
-                section.path, 2, "give each section its own id")
+                _("duplicate section id '%(id)s' (also in %(file)s)") % {
+                    "id": section.id, "file": seen[section.id].path.name},
+                section.path, 2, _("give each section its own id"))
         seen[section.id] = section
     sections.sort(key=lambda s: (s.meta.order, s.id))
     references = load_references(root / REFERENCES_FILE)
@@ -206,17 +208,21 @@ def load_translation(source: Booklet, name: str) -> Booklet:
     try:
         folder_language = parse_tag(name).language
     except ValueError as error:
-        raise BookletError(f"translation folder name: {error}", folder,
-                           hint="name the folder with its language tag, e.g. es or fr-CA") from None
+        raise BookletError(_("translation folder name: %(problem)s") % {"problem": error}, folder,
+                           hint=_("name the folder with its language tag, e.g. es or fr-CA")
+                           ) from None
     if parse_tag(translated.language).language != folder_language:
-        raise BookletError(f"language '{translated.language}' does not match the folder "
-                           f"name '{name}'", config_path, line_of(text, "language"),
-                           f"use a '{folder_language}' tag such as '{folder_language}'")
+        raise BookletError(_("language '%(language)s' does not match the folder name "
+                             "'%(folder)s'") % {"language": translated.language, "folder": name},
+                           config_path, line_of(text, "language"),
+                           _("use a '%(language)s' tag such as '%(language)s'")
+                           % {"language": folder_language})
     for key in BookletText.model_fields:
         if getattr(source.config, key) and key not in translated.model_fields_set and key not in (
                 "author", "publisher", "keywords", "editions"):
-            raise BookletError(f"'{key}' is not translated", config_path, None,
-                               f"add {key} = … in this language (the source booklet has one)")
+            raise BookletError(_("'%(key)s' is not translated") % {"key": key}, config_path, None,
+                               _("add %(key)s = … in this language (the source booklet has "
+                                 "one)") % {"key": key})
     config = source.config.model_copy(
         update={key: getattr(translated, key) for key in translated.model_fields_set})
     by_id = {section.id: section for section in source.sections}
@@ -237,14 +243,17 @@ def load_translated_section(path: Path, sources: dict[str, Section]) -> Section:
     meta = validate(TranslatedSectionMeta, data, path, front)
     source = sources.get(meta.id)
     if source is None:
-        raise BookletError(f"no section with id '{meta.id}' in the source booklet", path,
-                           line_of(front, "id"), did_you_mean(meta.id, sources))
+        raise BookletError(_("no section with id '%(id)s' in the source booklet")
+                           % {"id": meta.id}, path, line_of(front, "id"),
+                           did_you_mean(meta.id, sources))
     for key in ("order", "audiences", "new_page"):
         value = getattr(meta, key)
         if value is not None and value != getattr(source.meta, key):
-            raise BookletError(f"'{key}' differs from the source section "
-                               f"({display_path(source.path)})", path, line_of(front, key),
-                               f"remove it: a translation takes {key} from its source")
+            raise BookletError(_("'%(key)s' differs from the source section (%(file)s)") % {
+                                   "key": key, "file": display_path(source.path)},
+                               path, line_of(front, key),
+                               _("remove it: a translation takes %(key)s from its source")
+                               % {"key": key})
     words = source.meta.model_copy(update={"title": meta.title,
                                            "summary": meta.summary or source.meta.summary})
     return Section(words, body, path, body_line)
@@ -260,18 +269,18 @@ def _split(path: Path) -> tuple[dict, str, str, int]:
     the body's first line."""
     text = read_text(path)
     if not text.startswith("---\n"):
-        raise BookletError("no front matter", path, 1,
-                           "start the file with '---', then id, title and order, then '---'")
+        raise BookletError(_("no front matter"), path, 1,
+                           _("start the file with '---', then id, title and order, then '---'"))
     try:
         front, body = frontmatter.YAMLHandler().split(text)
     except ValueError:
-        raise BookletError("front matter is not closed", path, 1,
-                           "end the front matter with a line '---'") from None
+        raise BookletError(_("front matter is not closed"), path, 1,
+                           _("end the front matter with a line '---'")) from None
     front = "\n" * text.count("\n", 0, text.find(front)) + front  # keep file line numbers
-    data = parse_yaml(front, path, "front matter", "fix the YAML between the '---' lines")
+    data = parse_yaml(front, path, _("front matter"), _("fix the YAML between the '---' lines"))
     if not isinstance(data, dict):
-        raise BookletError("front matter must be 'key: value' lines", path, 2,
-                           "write id:, title: and order: on their own lines")
+        raise BookletError(_("front matter must be 'key: value' lines"), path, 2,
+                           _("write id:, title: and order: on their own lines"))
     body_line = text.count("\n", 0, len(text) - len(body)) + 1
     SourceFile(path, body_line, body).check_size()
     return data, front, body, body_line
@@ -282,6 +291,6 @@ def load_section(path: Path, audiences: list[str]) -> Section:
     meta = validate(SectionMeta, data, path, front)
     for name in meta.audiences or []:
         if name not in audiences:
-            raise BookletError(f"unknown audience '{name}' in audiences", path,
+            raise BookletError(_("unknown audience '%(name)s' in audiences") % {"name": name}, path,
                                line_of(front, "audiences"), did_you_mean(name, audiences))
     return Section(meta, body, path, body_line)

@@ -110,11 +110,13 @@ def closest(word: str, choices: Iterable[str]) -> str | None:
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    from booklet.i18n import _  # booklet.i18n raises BookletError: imported when needed
+
     choices = sorted(choices)
     guess = closest(word, choices)
     if guess:
-        return f"did you mean '{guess}'?"
-    return "valid choices: " + ", ".join(choices)
+        return _("did you mean '%(guess)s'?") % {"guess": guess}
+    return _("valid choices: %(choices)s") % {"choices": ", ".join(choices)}
 
 
 class Terminated(KeyboardInterrupt):

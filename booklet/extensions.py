@@ -213,18 +213,20 @@ def parse_fence(words: list[str], audiences: list[str], path: Path, line: int) -
         condition = CONDITION.match(word)
         if condition is None:
             if word not in audiences:
-                raise BookletError(f"unknown audience '{word}'", path, line,
+                raise BookletError(_("unknown audience '%(name)s'") % {"name": word}, path, line,
                                    did_you_mean(word, audiences))
             names.append(word)
             continue
         if condition["key"] != "country":
-            raise BookletError(f"unknown block condition '{word}'", path, line,
-                               "conditions are country=CC or country!=CC, e.g. country=GB,IE")
+            raise BookletError(_("unknown block condition '%(condition)s'") % {"condition": word},
+                               path, line, _("conditions are country=CC or country!=CC, e.g. "
+                                             "country=GB,IE"))
         codes = condition["values"].split(",")
         for code in codes:
             if not is_country(code):
-                raise BookletError(f"'{code}' in '{word}' is not an ISO 3166 country code",
-                                   path, line, "use two capital letters, e.g. GB, US, IE, AU")
+                raise BookletError(_("'%(code)s' in '%(condition)s' is not an ISO 3166 country "
+                                     "code") % {"code": code, "condition": word},
+                                   path, line, _("use two capital letters, e.g. GB, US, IE, AU"))
         countries.append((condition["op"] == "!=", frozenset(codes)))
     return Block(" ".join(words), tuple(names), tuple(countries), line)
 
@@ -252,23 +254,25 @@ class AudiencePreprocessor(Preprocessor):
             words = match[1].split()
             if not words:
                 if not opened:
-                    raise BookletError("':::' closes no open block", self.source.path, number,
-                                       "remove it, or open a block with '::: patient' above")
+                    raise BookletError(_("':::' closes no open block"), self.source.path, number,
+                                       _("remove it, or open a block with '::: patient' above"))
                 opened.pop()
                 continue
             block = parse_fence(words, self.audiences, self.source.path, number)
             if opened and (block.names or not opened[-1].names):
                 outer = opened[-1]
                 raise BookletError(
-                    f"'::: {block.label}' opens a block inside the '::: {outer.label}' "
-                    f"block opened on line {outer.line}; blocks cannot be nested",
-                    self.source.path, number, "close the first block with ':::' before this "
-                    "line (only a country= block may stand inside an audience block)")
+                    _("'::: %(label)s' opens a block inside the '::: %(outer)s' block opened on "
+                      "line %(line)d; blocks cannot be nested") % {
+                        "label": block.label, "outer": outer.label, "line": outer.line},
+                    self.source.path, number, _("close the first block with ':::' before this "
+                                                "line (only a country= block may stand inside "
+                                                "an audience block)"))
             opened.append(block)
         if opened:
-            raise BookletError(f"'::: {opened[-1].label}' block is never closed",
-                               self.source.path, opened[-1].line,
-                               "add a line ':::' where the block ends")
+            raise BookletError(_("'::: %(label)s' block is never closed")
+                               % {"label": opened[-1].label}, self.source.path, opened[-1].line,
+                               _("add a line ':::' where the block ends"))
         return kept
 
 
@@ -329,8 +333,9 @@ class IconArrayPreprocessor(Preprocessor):
                 start, prefix, numbers = opened
                 text = " ".join(caption).strip()
                 if not text:
-                    raise BookletError("icon-array has no caption", self.source.path, start,
-                                       "write what the picture shows on the lines before ':::'")
+                    raise BookletError(_("icon-array has no caption"), self.source.path, start,
+                                       _("write what the picture shows on the lines before "
+                                         "':::'"))
                 self.figures.append(IconArray(numbers.count, numbers.total, text))
                 kept += [prefix.rstrip(), prefix + FIGURE_SLOT.format(len(self.figures) - 1),
                          prefix.rstrip()]
@@ -338,21 +343,22 @@ class IconArrayPreprocessor(Preprocessor):
             else:
                 caption.append(line.strip().lstrip(">").strip())
         if opened is not None:
-            raise BookletError("'::: icon-array' block is never closed", self.source.path,
-                               opened[0], "add a line ':::' after its caption")
+            raise BookletError(_("'::: icon-array' block is never closed"), self.source.path,
+                               opened[0], _("add a line ':::' after its caption"))
         return kept
 
     def _numbers(self, spec: str, line: int) -> IconArray:
         match = ICON_SPEC.match(spec)
         if not match:
-            raise BookletError(f"icon-array '{spec.strip()}' is not 'N in TOTAL'",
-                               self.source.path, line, "write e.g. '::: icon-array 6 in 10'")
+            raise BookletError(_("icon-array '%(spec)s' is not 'N in TOTAL'")
+                               % {"spec": spec.strip()}, self.source.path, line,
+                               _("write e.g. '::: icon-array 6 in 10'"))
         count, total = int(match["count"]), int(match["total"])
         if not 1 <= total <= MAX_ICONS or count > total:
-            raise BookletError(f"icon-array {count} in {total} cannot be drawn",
-                               self.source.path, line,
-                               f"the count must be at most the total, and the total 1 to "
-                               f"{MAX_ICONS}")
+            raise BookletError(_("icon-array %(count)d in %(total)d cannot be drawn")
+                               % {"count": count, "total": total}, self.source.path, line,
+                               _("the count must be at most the total, and the total 1 to "
+                                 "%(limit)d") % {"limit": MAX_ICONS})
         return IconArray(count, total, "")
 
 
@@ -376,24 +382,25 @@ class StepsPreprocessor(Preprocessor):
                     kept.append(line)
                     continue
                 if not match["title"].strip():
-                    raise BookletError("'::: steps' has no title", self.source.path, number,
-                                       "write it after the word, e.g. '::: steps Your visit'")
+                    raise BookletError(_("'::: steps' has no title"), self.source.path, number,
+                                       _("write it after the word, e.g. '::: steps Your visit'"))
                 opened = (number, match["prefix"])
                 kept += [match["prefix"].rstrip(),
                          match["prefix"] + STEPS_START + match["title"].strip(),
                          match["prefix"].rstrip()]
             elif fence and fence[1].strip():
-                raise BookletError(f"'::: {fence[1].strip()}' inside a '::: steps' block",
-                                   self.source.path, number, "close the steps block with "
-                                   "':::' first; a steps block holds one list")
+                raise BookletError(_("'::: %(label)s' inside a '::: steps' block")
+                                   % {"label": fence[1].strip()}, self.source.path, number,
+                                   _("close the steps block with ':::' first; a steps block "
+                                     "holds one list"))
             elif fence:
                 kept += [opened[1].rstrip(), opened[1] + STEPS_END, opened[1].rstrip()]
                 opened = None
             else:
                 kept.append(line)
         if opened is not None:
-            raise BookletError("'::: steps' block is never closed", self.source.path, opened[0],
-                               "add a line ':::' after its list")
+            raise BookletError(_("'::: steps' block is never closed"), self.source.path,
+                               opened[0], _("add a line ':::' after its list"))
         return kept
 
 
@@ -418,10 +425,10 @@ class StepsTimeline(Treeprocessor):
                     inside.append(element)
                 title = start.text[len(STEPS_START):]
                 if [element.tag for element in inside] not in (["ol"], ["ul"]):
-                    raise BookletError(f"'::: steps {title}' must hold one list and nothing "
-                                       "else", self.source.path,
+                    raise BookletError(_("'::: steps %(title)s' must hold one list and nothing "
+                                         "else") % {"title": title}, self.source.path,
                                        self.source.line_of(f"steps {title}"),
-                                       "write each step as '1. …' between the ':::' lines")
+                                       _("write each step as '1. …' between the ':::' lines"))
                 timeline = etree.Element("div", {"class": "steps"})
                 timeline.tail = "\n"
                 start.text, start.attrib["class"] = title, "steps-title"
@@ -472,10 +479,10 @@ class CitationProcessor(InlineProcessor):
         unknown = [key for key in keys if key not in self.citations.references]
         for key in unknown:
             self.errors.append(BookletError(
-                f"citation to unknown reference '@{key}'", self.source.path,
+                _("citation to unknown reference '@%(key)s'") % {"key": key}, self.source.path,
                 self.source.line_of(f"@{key}"),
                 did_you_mean(key, self.citations.references) if self.citations.references
-                else "add it to references.yaml"))
+                else _("add it to references.yaml")))
         if unknown:
             return None, None, None
         if not self.citations.numbered:

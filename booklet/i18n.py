@@ -35,12 +35,22 @@ def parse_tag(tag: str) -> Locale:
     """The Babel locale of a BCP 47 tag such as es, es-419, en-GB or zh-Hant; ValueError if
     the tag is malformed or names no language CLDR knows."""
     if not TAG.match(tag):
-        raise ValueError(f"'{tag}' is not a language tag such as 'en-US', 'es' or 'es-419'")
+        raise ValueError(_("'%(tag)s' is not a language tag such as 'en-US', 'es' or 'es-419'")
+                         % {"tag": tag})
+    locale = _locale(tag)
+    if locale is None:
+        raise ValueError(_("'%(tag)s' is not a language that booklet knows (use a BCP 47 tag "
+                           "such as 'en-GB', 'es-US' or 'fr-CA')") % {"tag": tag})
+    return locale
+
+
+def _locale(tag: str) -> Locale | None:
+    """The locale of a well-formed tag, None if CLDR does not know it; raises nothing, so
+    user_language can use it before the user's catalog (and so its messages) is known."""
     try:
         return Locale.parse(tag, sep="-")
     except (UnknownLocaleError, ValueError):
-        raise ValueError(f"'{tag}' is not a language that booklet knows "
-                         "(use a BCP 47 tag such as 'en-GB', 'es-US' or 'fr-CA')") from None
+        return None
 
 
 def is_country(code: str) -> bool:
@@ -58,7 +68,10 @@ def catalog_languages() -> list[str]:
 def catalog_for(tag: str) -> str | None:
     """The catalog that serves `tag`: the same language, region or script first (es-US →
     es_US, then es)."""
-    locale = parse_tag(tag)
+    return _catalog_of(parse_tag(tag))
+
+
+def _catalog_of(locale: Locale) -> str | None:
     available = catalog_languages()
     for candidate in (str(locale), f"{locale.language}_{locale.script}" if locale.script
                       else None, locale.language):
@@ -78,6 +91,8 @@ def translations(catalog: str) -> NullTranslations:
     po = po_path(catalog)
     mo = po.with_suffix(".mo")
     for path in (po, mo):
+        # The messages of this function stay English: they say that a catalog, the source of
+        # every translated message, cannot be loaded, so none could be looked up in it.
         if not inside(path, [LOCALES_DIR]):  # plain words: this catalog is what failed
             raise BookletError(f"message catalog leads outside booklet's folder, to "
                                f"{path.resolve()}", path, hint="reinstall booklet")
@@ -189,10 +204,10 @@ def language(tag: str, blame: Path | None = None) -> Language:
     catalog = catalog_for(tag)
     if catalog is None:
         raise BookletError(
-            f"no message catalog for language '{tag}' (catalogs: "
-            + ", ".join(catalog_languages()) + ")", blame,
-            hint=f"add booklet/locales/{parse_tag(tag).language}/LC_MESSAGES/{DOMAIN}.po "
-            "(README: Translate a booklet)")
+            _("no message catalog for language '%(tag)s' (catalogs: %(catalogs)s)") % {
+                "tag": tag, "catalogs": ", ".join(catalog_languages())}, blame,
+            hint=_("add %(file)s (README: Translate a booklet)") % {
+                "file": f"booklet/locales/{parse_tag(tag).language}/LC_MESSAGES/{DOMAIN}.po"})
     return Language(tag, catalog)
 
 
@@ -203,10 +218,10 @@ def user_language() -> Language:
     for variable in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
         value = os.environ.get(variable, "").split(":")[0].split(".")[0].replace("_", "-")
         if value and value not in ("C", "POSIX"):
-            try:
-                catalog = catalog_for(value)
-            except ValueError:
+            locale = _locale(value) if TAG.match(value) else None
+            if locale is None:
                 continue
+            catalog = _catalog_of(locale)
             if catalog:
                 return Language(value, catalog)
             break

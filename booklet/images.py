@@ -55,8 +55,9 @@ def check_images(html: str, source: SourceFile) -> None:
         src, alt = image
         line = source.line_of(src)
         if not alt.strip():
-            raise BookletError(f"image '{src}' has no alt text", source.path, line,
-                               "describe it: ![what the picture shows](file.png)")
+            raise BookletError(_("image '%(image)s' has no alt text") % {"image": src},
+                               source.path, line,
+                               _("describe it: ![what the picture shows](file.png)"))
         resolve_image(src, folder, [folder], source.path, line)
 
     map_all(check, images_in(html))
@@ -67,12 +68,13 @@ def resolve_image(reference: str, base: Path, allowed: list[Path], blame: Path,
     """The file an image reference points to, refusing URLs and anything outside `allowed`."""
     parts = urlsplit(reference)
     if parts.scheme or parts.netloc or reference.startswith("/"):
-        raise BookletError(f"image '{reference}' must be a relative path to a file in the project",
-                           blame, line, "copy the image into the folder and link it by name")
+        raise BookletError(_("image '%(image)s' must be a relative path to a file in the "
+                             "project") % {"image": reference},
+                           blame, line, _("copy the image into the folder and link it by name"))
     path = (base / unquote(parts.path)).resolve()
     if not inside(path, allowed):
-        raise BookletError(f"image '{reference}' is outside the project", blame, line,
-                           "copy the image into the folder and link it by name")
+        raise BookletError(_("image '%(image)s' is outside the project") % {"image": reference},
+                           blame, line, _("copy the image into the folder and link it by name"))
     check_image(path, blame, line, reference, formats)
     return path
 
@@ -80,13 +82,14 @@ def resolve_image(reference: str, base: Path, allowed: list[Path], blame: Path,
 def check_image(path: Path, blame: Path, line: int | None, shown: str,
                 formats: tuple[str, ...] = IMAGE_FORMATS) -> None:
     if not path.is_file():
-        raise BookletError(f"image '{shown}' not found", blame, line,
-                           "check the file name and that the image is in the folder")
+        raise BookletError(_("image '%(image)s' not found") % {"image": shown}, blame, line,
+                           _("check the file name and that the image is in the folder"))
     size = path.stat().st_size
     if size > MAX_IMAGE_BYTES:
-        raise BookletError(f"image '{shown}' is {size / 1e6:.1f} MB; the limit is "
-                           f"{MAX_IMAGE_BYTES / 1e6:.0f} MB", blame, line,
-                           "make it smaller (a 300 dpi PNG or JPEG is plenty for print)")
+        raise BookletError(_("image '%(image)s' is %(size)s MB; the limit is %(limit)s MB") % {
+                               "image": shown, "size": f"{size / 1e6:.1f}",
+                               "limit": f"{MAX_IMAGE_BYTES / 1e6:.0f}"}, blame, line,
+                           _("make it smaller (a 300 dpi PNG or JPEG is plenty for print)"))
     if path.suffix.lower() == ".svg" and "SVG" in formats:
         check_svg(path, blame, line, shown)
         return
@@ -107,9 +110,12 @@ def check_image(path: Path, blame: Path, line: int | None, shown: str,
                            % {"image": shown, "limit": MAX_IMAGE_PIXELS // 1_000_000},
                            blame, line, _("scale it down: 300 dpi at the printed size is plenty"))
     if kind is None or kind.upper() not in {name.upper() for name in formats}:
-        names = ", ".join(formats[:-1]) + f" or {formats[-1]}" if len(formats) > 1 else formats[0]
-        raise BookletError(f"image '{shown}' is not a {names} image", blame, line,
-                           "export it again as PNG")
+        names = (_("%(others)s or %(last)s") % {"others": ", ".join(formats[:-1]),
+                                                 "last": formats[-1]}
+                 if len(formats) > 1 else formats[0])
+        raise BookletError(_("image '%(image)s' is not a %(formats)s image") % {
+                               "image": shown, "formats": names}, blame, line,
+                           _("export it again as PNG"))
 
 
 def check_svg(path: Path, blame: Path, line: int | None, shown: str) -> None:
@@ -126,8 +132,8 @@ def check_svg(path: Path, blame: Path, line: int | None, shown: str) -> None:
     except (etree.ParseError, OSError):
         root = None
     if root is None or root.tag not in ("svg", "{http://www.w3.org/2000/svg}svg"):
-        raise BookletError(f"image '{shown}' is not a valid SVG file", blame, line,
-                           "export it again as SVG, or use PNG")
+        raise BookletError(_("image '%(image)s' is not a valid SVG file") % {"image": shown},
+                           blame, line, _("export it again as SVG, or use PNG"))
     by_id = {element.get("id"): element for element in root.iter() if element.get("id")}
     for element in root.iter():
         href = element.get("href") or element.get(XLINK_HREF) or ""

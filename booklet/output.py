@@ -42,16 +42,17 @@ def prepare_output_dir(out_dir: Path) -> None:
     """Creates the output folder, or says clearly why it cannot be used (its manifest
     included), before anything is built."""
     if out_dir.exists() and not out_dir.is_dir():
-        raise BookletError("output path is a file, not a folder", out_dir,
-                           hint="remove it or choose another --out")
+        raise BookletError(_("output path is a file, not a folder"), out_dir,
+                           hint=_("remove it or choose another --out"))
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise BookletError(f"cannot create output folder: {error.strerror}", out_dir,
-                           hint="choose another --out") from None
+        raise BookletError(_("cannot create output folder: %(reason)s")
+                           % {"reason": error.strerror}, out_dir,
+                           hint=_("choose another --out")) from None
     if not os.access(out_dir, os.W_OK | os.X_OK):
-        raise BookletError("output folder is not writable", out_dir,
-                           hint="fix its permissions or choose another --out")
+        raise BookletError(_("output folder is not writable"), out_dir,
+                           hint=_("fix its permissions or choose another --out"))
     try:  # what os.access cannot tell: /proc, a read-only or full disk, no free inodes
         with tempfile.TemporaryFile(dir=out_dir):
             pass

@@ -39,20 +39,22 @@ def jailed_fetcher(roots: Iterable[Path]):
             parts = urlsplit(url)
             if parts.scheme == "data":
                 if len(url) > MAX_DATA_URL_BYTES:
-                    raise FatalURLFetchingError(f"data: URL larger than {MAX_DATA_URL_BYTES} bytes")
+                    raise FatalURLFetchingError(_("data: URL larger than %(limit)d bytes")
+                                                % {"limit": MAX_DATA_URL_BYTES})
                 return super().fetch(url, headers)
             if parts.scheme != "file":
-                raise FatalURLFetchingError(f"refused to load {url}: only local project files "
-                                            "can be used (no network)")
+                raise FatalURLFetchingError(_("refused to load %(url)s: only local project "
+                                              "files can be used (no network)") % {"url": url})
             path = Path(unquote(parts.path))
             resolved = path.resolve()
             if not inside(resolved, roots):
-                raise FatalURLFetchingError(f"refused to load {path}: it is outside the project")
+                raise FatalURLFetchingError(_("refused to load %(url)s: it is outside the "
+                                              "project") % {"url": path})
             if not resolved.is_file():
-                raise FatalURLFetchingError(f"file not found: {path}")
+                raise FatalURLFetchingError(_("file not found: %(file)s") % {"file": path})
             if resolved.stat().st_size > MAX_FILE_BYTES:
-                raise FatalURLFetchingError(
-                    f"file larger than {MAX_FILE_BYTES // 1_000_000} MB: {path}")
+                raise FatalURLFetchingError(_("file larger than %(limit)d MB: %(file)s") % {
+                    "limit": MAX_FILE_BYTES // 1_000_000, "file": path})
             kind = mimetypes.guess_type(resolved.name)[0] or "application/octet-stream"
             return URLFetcherResponse(resolved.as_uri(), resolved.read_bytes(),
                                       headers={"Content-Type": kind})
@@ -128,7 +130,7 @@ def html_to_pdf(html: str, stylesheets: Iterable[str], base_url: str, roots: Ite
                                   finisher=_full_bleed_box)
     except FatalURLFetchingError as error:
         raise BookletError(str(error.__cause__ or error), source,
-                           hint="use a file inside the project folder") from None
+                           hint=_("use a file inside the project folder")) from None
     finally:
         logger.removeHandler(collect)
     written = printed_text(html, stylesheets) if collect.boxes else ""

@@ -17,7 +17,7 @@ from booklet.config import Edition, find_editions, line_of, load_edition, read_t
 from booklet.content import Booklet, find_booklets, load_booklet, load_translation
 from booklet.errors import BookletError, did_you_mean, display_path
 from booklet.fonts import FONT_DIR
-from booklet.i18n import _
+from booklet.i18n import _, user_language
 from booklet.pdf import Pdf, html_to_pdf
 from booklet.render import NumberedEdition, RenderedEdition, render_edition
 from booklet.sandbox import enter_project
@@ -62,8 +62,8 @@ class Project:
         """The named editions (all when none are named), validated."""
         chosen = names or list(self.edition_files)
         if not chosen:
-            raise BookletError("no editions: the editions folder has no .toml files",
-                               self.editions_dir, hint="add editions/<name>.toml")
+            raise BookletError(_("no editions: the editions folder has no .toml files"),
+                               self.editions_dir, hint=_("add editions/<name>.toml"))
         return [load_edition(self.edition_files[name], overrides) for name in chosen]
 
     def jobs(self, names: list[str], overrides: dict[str, Any] | None = None,
@@ -80,14 +80,15 @@ class Project:
         for name in names:
             if name not in self.edition_files and name not in booklet_names:
                 raise BookletError(
-                    f"unknown edition or booklet '{name}'",
+                    _("unknown edition or booklet '%(name)s'") % {"name": name},
                     hint=did_you_mean(name, [*self.edition_files, *booklet_names])
-                    + " (python build.py --list shows them)")
+                    + " " + _("(python build.py --list shows them)"))
         booklets = [b for b in self.booklets if b.name in names] or self.booklets
         editions = self.editions([n for n in names if n in self.edition_files], overrides)
         for edition in editions:
             if edition.booklet and edition.booklet not in booklet_names:
-                raise BookletError(f"booklet '{edition.booklet}' not found", edition.path,
+                raise BookletError(_("booklet '%(name)s' not found") % {"name": edition.booklet},
+                                   edition.path,
                                    line_of(read_text(edition.path), "booklet")
                                    if edition.path else None,
                                    did_you_mean(edition.booklet, booklet_names))
@@ -103,10 +104,11 @@ class Project:
                     jobs.append(Job(self, variant, edition, clinic, country,
                                     self._numbered_edition(booklet, variant)))
         if not jobs:
-            asked = f" in '{language}'" if language else ""
-            raise BookletError(f"nothing to build: no booklet has the edition(s) asked for{asked}",
-                               hint="python build.py --list shows each booklet's editions "
-                               "and languages")
+            message = (_("nothing to build: no booklet has the edition(s) asked for in "
+                         "'%(language)s'") % {"language": language} if language
+                       else _("nothing to build: no booklet has the edition(s) asked for"))
+            raise BookletError(message, hint=_("python build.py --list shows each booklet's "
+                                               "editions and languages"))
         return jobs
 
     def _variants(self, booklet: Booklet, edition: Edition, language: str | None
@@ -140,7 +142,8 @@ class Project:
         for name in booklet.config.editions:
             if name not in self.edition_files:
                 config_file = booklet.root / "booklet.toml"
-                raise BookletError(f"[editions.{name}] names no edition file", config_file,
+                raise BookletError(_("[editions.%(name)s] names no edition file") % {"name": name},
+                                   config_file,
                                    line_of(read_text(config_file), f"editions.{name}"),
                                    did_you_mean(name, self.edition_files))
 
@@ -245,9 +248,11 @@ class Job:
                 rendered = self.render(self.edition.model_copy(update={"notes_pages": notes}))
                 pdf = self.to_pdf(rendered, lay_out)
             if pdf.pages % 4:
-                raise BookletError(f"{pdf.pages} pages after padding with notes pages; a folded "
-                                   "booklet needs a multiple of 4", self.edition.path,
-                                   hint="build it without --booklet, or report this layout")
+                raise BookletError(user_language().ngettext(
+                    "%(pages)d page after padding with notes pages; a folded booklet needs a "
+                    "multiple of 4", "%(pages)d pages after padding with notes pages; a folded "
+                    "booklet needs a multiple of 4", pdf.pages) % {"pages": pdf.pages},
+                    self.edition.path, hint=_("build it without --fold, or report this layout"))
             imposed = impose_saddle_stitch(pdf.data)
         return Built(rendered, pdf, time.perf_counter() - started, imposed)
 

@@ -57,8 +57,8 @@ class RenderedSection:
         """What the sanitiser took out of this section, as a warning line, if anything."""
         if not self.removed:
             return None
-        return f"{display_path(self.path)}: raw HTML removed for safety: " + ", ".join(
-            self.removed)
+        return _("%(file)s: raw HTML removed for safety: %(removed)s") % {
+            "file": display_path(self.path), "removed": ", ".join(self.removed)}
 
 
 @dataclass(frozen=True)
@@ -94,21 +94,25 @@ def select_sections(booklet: Booklet, edition: Edition) -> list[Section]:
     for section in chosen:
         if not booklet.config.draft and section.editorial_marks:
             line, mark = section.editorial_marks[0]
-            raise BookletError(f"editorial mark {shorten(mark)} is left in an approved booklet",
-                               section.path, line, "resolve it (accept or remove it), or set "
-                               "status = \"in-review\" in booklet.toml")
+            raise BookletError(_("editorial mark %(mark)s is left in an approved booklet")
+                               % {"mark": shorten(mark)}, section.path, line,
+                               _("resolve it (accept or remove it), or set "
+                                 "status = \"in-review\" in booklet.toml"))
         if section.id in booklet.untranslated:
             raise BookletError(
-                f"section '{section.id}' has no translation", booklet.root,
-                hint=f"translate {display_path(section.path)} into "
-                f"{display_path(booklet.root / section.path.name)} (same id), or build "
-                f"{edition.name} without this language")
+                _("section '%(section)s' has no translation") % {"section": section.id},
+                booklet.root,
+                hint=_("translate %(source)s into %(translation)s (same id), or build "
+                       "%(edition)s without this language") % {
+                    "source": display_path(section.path), "edition": edition.name,
+                    "translation": display_path(booklet.root / section.path.name)})
     return chosen
 
 
 def _chosen_sections(booklet: Booklet, edition: Edition) -> list[Section]:
     if edition.audience not in booklet.config.audiences:
-        raise BookletError(f"unknown audience '{edition.audience}'", edition.path,
+        raise BookletError(_("unknown audience '%(name)s'") % {"name": edition.audience},
+                           edition.path,
                            line_of(_text(edition), "audience"),
                            did_you_mean(edition.audience, booklet.config.audiences))
     if edition.sections == "all":
@@ -123,13 +127,16 @@ def _chosen_sections(booklet: Booklet, edition: Edition) -> list[Section]:
                                % {"section": section_id}, edition.path, line,
                                _("list each section once"))
         if section is None:
-            raise BookletError(f"unknown section '{section_id}'", edition.path, line,
+            raise BookletError(_("unknown section '%(section)s'") % {"section": section_id},
+                               edition.path, line,
                                did_you_mean(section_id, [s.id for s in booklet.sections]))
         if not section.is_for(edition.audience):
             raise BookletError(
-                f"section '{section_id}' is not for the {edition.audience} audience",
+                _("section '%(section)s' is not for the %(audience)s audience") % {
+                    "section": section_id, "audience": edition.audience},
                 edition.path, line,
-                f"add {edition.audience} to its audiences in {section.path.name}")
+                _("add %(audience)s to its audiences in %(file)s") % {
+                    "audience": edition.audience, "file": section.path.name})
         chosen.append(section)
     return chosen
 
@@ -172,7 +179,7 @@ def render_section(section: Section, reader: Reader, audiences: list[str],
         slot = re.escape(FIGURE_SLOT.format(number))
         drawn = icon_array_html(figure, words)
         html = re.sub(rf"<p>\s*{slot}\s*</p>|<pre><code>\s*{slot}\s*</code></pre>|{slot}",
-                      lambda _, drawn=drawn: drawn, html)
+                      lambda _match, drawn=drawn: drawn, html)
     return RenderedSection(section.id, section.title, html, section.path, section.meta.new_page,
                            removed)
 
@@ -222,11 +229,11 @@ def check_links(sections: list[RenderedSection], anchors: set[str]) -> None:
         for target in LINK.findall(section.html):
             if target not in printed and not target.startswith("ref-"):
                 raise BookletError(
-                    f"link to '#{target}' goes to a section this edition does not print",
-                    section.path,
+                    _("link to '#%(target)s' goes to a section this edition does not print")
+                    % {"target": target}, section.path,
                     SourceFile(section.path, 1, read_text(section.path)).line_of(f"#{target}"),
-                    "link to a section id the edition prints, or put the link in an audience "
-                    "block for the editions that print it")
+                    _("link to a section id the edition prints, or put the link in an audience "
+                      "block for the editions that print it"))
 
 
 class ProjectTemplates(jinja2.FileSystemLoader):
@@ -387,16 +394,17 @@ def render_template(templates_dir: Path, catalog: str, name: str, context: dict)
     try:
         return env.get_template(name).render(context)
     except jinja2.TemplateSyntaxError as error:
-        raise BookletError(f"template syntax error: {error.message}",
+        raise BookletError(_("template syntax error: %(problem)s") % {"problem": error.message},
                            Path(error.filename or templates_dir / name), error.lineno,
-                           "fix the Jinja syntax") from None
+                           _("fix the Jinja syntax")) from None
     except jinja2.TemplateNotFound as error:
-        raise BookletError(f"template '{error.name}' not found", templates_dir,
-                           hint="restore it from git") from None
+        raise BookletError(_("template '%(name)s' not found") % {"name": error.name},
+                           templates_dir, hint=_("restore it from git")) from None
     except jinja2.UndefinedError as error:
         file, line = _template_frame(error, templates_dir)
-        raise BookletError(f"template uses an undefined value: {error.message}", file, line,
-                           "check the variable name against the documented context") from None
+        raise BookletError(_("template uses an undefined value: %(problem)s")
+                           % {"problem": error.message}, file, line,
+                           _("check the variable name against the documented context")) from None
 
 
 def _template_frame(error: BaseException, templates_dir: Path) -> tuple[Path, int | None]:

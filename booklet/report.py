@@ -31,6 +31,8 @@ class Reporter:
         """Output the user asked for (--list, --check): printed even with --quiet."""
         print(text, file=self.out, flush=True)
 
+    # "warning: " and "error: " stay English, like a compiler's: CI logs and scripts look for
+    # them whatever the user's language; the message after them is in the user's language.
     def warning(self, text: str) -> None:
         self.warnings.append(text)
         print(f"warning: {text}", file=self.err, flush=True)
@@ -52,7 +54,9 @@ class Reporter:
             from rich.progress import Progress  # only for people watching a terminal
 
             with Progress(transient=True) as bar:
-                task = bar.add_task("building", total=total)
+                from booklet.i18n import _
+
+                task = bar.add_task(_("building"), total=total)
                 yield lambda name: bar.update(task, advance=1, description=name)
             return
 

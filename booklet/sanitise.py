@@ -10,6 +10,8 @@ from html.parser import HTMLParser
 
 import nh3
 
+from booklet.i18n import _
+
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "div", "dl", "dt",
     "em", "figcaption", "figure", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "li",
@@ -42,11 +44,13 @@ class _Removed(HTMLParser):
         allowed = ALLOWED_ATTRIBUTES["*"] | ALLOWED_ATTRIBUTES.get(tag, set())
         for name, value in attrs:
             if name not in allowed:
-                self.found.append(f"{name}= on <{tag}>")
+                self.found.append(_("%(attribute)s= on <%(tag)s>")
+                                  % {"attribute": name, "tag": tag})
             elif name in URL_ATTRIBUTES and value and ":" in value.split("/")[0]:
                 scheme = value.split(":", 1)[0].strip().lower()
                 if scheme not in URL_SCHEMES:
-                    self.found.append(f"{scheme}: link on <{tag}>")
+                    self.found.append(_("%(scheme)s: link on <%(tag)s>")
+                                      % {"scheme": scheme, "tag": tag})
 
 
 def sanitise(html: str) -> tuple[str, list[str]]:

@@ -153,7 +153,7 @@ def test_one_bad_clinic_does_not_stop_the_batch(clinic_project: Path, capsys) ->
                  "patient", "--clinic", "all"]) == 2
     captured = capsys.readouterr()
     assert "clinics/broken/clinic.toml" in captured.err
-    assert "2 built, 1 failed (1 clinic profile(s) could not be read)" in captured.out
+    assert "2 built, 1 failed (1 clinic profile could not be read)" in captured.out
     built = sorted(p.name for p in (clinic_project / "out").glob("*.pdf"))
     assert built == ["demo-patient-harbour-view-a4.pdf", RIVERSIDE]
 

@@ -150,22 +150,102 @@ def test_the_template_check_finds_english() -> None:
     assert not english_left('<p>{{ _("Last reviewed") }}</p>{% trans %}Two words{% endtrans %}')
 
 
-def test_no_english_is_left_in_references_and_checks_outside_the_catalog() -> None:
-    for name in ("references.py", "checks.py"):
-        tree = ast.parse((REPO / "booklet" / name).read_text())
-        messages, docstrings = set(), set()
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(
-                    node.func, "attr", "")) in ("_", "gettext", "ngettext", "pgettext"):
-                messages.update(id(arg) for arg in node.args)
-            if isinstance(node, ast.FunctionDef | ast.ClassDef | ast.Module) and node.body:
-                first = node.body[0]
-                if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
-                    docstrings.add(id(first.value))
-        left = [node.value for node in ast.walk(tree)
-                if isinstance(node, ast.Constant) and isinstance(node.value, str)
-                and id(node) not in messages | docstrings and WORDS.search(node.value)]
-        assert not left, (name, left)
+ENGINE = [*sorted((REPO / "booklet").glob("*.py")), REPO / "build.py"]
+GETTEXT = ("_", "N_", "gettext", "ngettext", "pgettext")
+# Calls whose first argument (and hint) is printed to the user: errors, ValueErrors that
+# pydantic and --lang turn into errors, argparse's messages, and the reporter's lines.
+PRINTS = ("BookletError", "_YamlProblem", "ValueError", "ArgumentTypeError",
+          "FatalURLFetchingError", "info", "warning", "error", "result")
+# Words that are not printed, or that must not go through the catalogs, by file and start.
+NOT_MESSAGES = {
+    # catalog loading: these say a catalog cannot be loaded, so none can translate them
+    ("i18n.py", "message catalog "), ("i18n.py", "fix the .po file"),
+    ("i18n.py", "keep every %(name)s"), ("i18n.py", "reinstall booklet"),
+    ("i18n.py", "save it as UTF-8"),
+    ("config.py", "Value error, "),  # the prefix pydantic puts before a validator's message
+    ("pdf.py", ".notdef glyph rendered"),  # WeasyPrint's log message that pdf.py looks for
+    ("impose.py", "saddle stitching needs"),  # a guard: project.py pads to 4 pages first
+    ("splice.py", ""),  # CannotSplice reasons: never printed, the copy is built in full
+}
+OPTION = re.compile(r"--[\w-]+")  # an option's name is not English
+PRINTED_WORD = re.compile(r"[A-Za-z]{2,}|\be\.g\.")
+REGEX = ("compile", "match", "search", "sub", "findall", "split", "fullmatch")
+
+
+def _name(call: ast.Call) -> str:
+    return getattr(call.func, "id", getattr(call.func, "attr", ""))
+
+
+def _printed(node: ast.expr) -> list[ast.Constant]:
+    """The string constants that end up in a message built by `node` (not those passed to
+    other functions, nor a %-mapping's keys, nor anything inside `_()`)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node]
+    if isinstance(node, ast.JoinedStr):
+        return [c for value in node.values if isinstance(value, ast.Constant) for c in [value]]
+    if isinstance(node, ast.BinOp):
+        return _printed(node.left) + _printed(node.right)
+    if isinstance(node, ast.IfExp):
+        return _printed(node.body) + _printed(node.orelse)
+    return []
+
+
+def english_in_code(source: str, name: str) -> list[str]:
+    """English a module would print that is not a message of the catalogs: string constants
+    of two words or more anywhere outside `_()` (docstrings, pydantic field descriptions,
+    regular expressions and markup excepted), and any word in what a BookletError, a
+    ValueError, argparse's help or the reporter prints."""
+    tree = ast.parse(source)
+    messages, exempt, found = set(), set(), []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _name(node) in GETTEXT:
+            messages.update(id(arg) for arg in node.args)
+        elif isinstance(node, ast.Call) and _name(node) in REGEX and node.args:
+            exempt.add(id(node.args[0]))
+        if isinstance(node, ast.Call):
+            exempt.update(id(kw.value) for kw in node.keywords if kw.arg == "description")
+        if isinstance(node, ast.FunctionDef | ast.ClassDef | ast.Module) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                exempt.add(id(first.value))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in \
+                messages | exempt and WORDS.search(node.value) and not node.value.startswith("<"):
+            found.append(node.value)
+        if isinstance(node, ast.Call):
+            printed = [kw.value for kw in node.keywords if kw.arg in ("hint", "help")]
+            if _name(node) in PRINTS:
+                printed += node.args[:1] + node.args[3:4]
+            found += [c.value for arg in printed for c in _printed(arg)
+                      if id(c) not in messages
+                      and PRINTED_WORD.search(OPTION.sub("", c.value))]
+    return [text for text in dict.fromkeys(found)
+            if not any(name == file and text.startswith(start) for file, start in NOT_MESSAGES)]
+
+
+def test_no_english_is_left_in_the_engine_outside_the_catalog() -> None:
+    for path in ENGINE:
+        left = english_in_code(path.read_text(), path.name)
+        assert not left, (path.name, left)
+
+
+def test_the_engine_check_finds_english() -> None:
+    for source in ('raise BookletError("file not found", path)',
+                   'raise BookletError(_("no file"), path, 1, "add one")',
+                   'raise BookletError(_("no file"), hint=f"e.g. {name}")',
+                   'raise BookletError(_("no file"), hint="e.g. --shard 1/4")',
+                   'raise BookletError(f"--shard {spec}: expected I/N")',
+                   'raise ValueError(_("bad") + "; did you mean it?")',
+                   'reporter.info(f"{built} built")', 'reporter.warning("deprecated")',
+                   'parser.add_argument("--x", help="builds")', 'TEXT = "two words"'):
+        assert english_in_code(source, "x.py"), source
+    for source in ('raise BookletError(_("no %(file)s") % {"file": name}, path)',
+                   'reporter.info(f"{label}: {_(\'done\')}")', '"""A docstring."""',
+                   'x = Field("", description="Set from the file name.")',
+                   're.compile(r"at line (\\d+)")', 'svg = f\'<circle cx="{x}"/>\'',
+                   'reporter.warning(f"{display_path(folder / \'clinic.toml\')}: {note}")',
+                   'raise BookletError(f"--set {single.message}", hint=single.hint)'):
+        assert not english_in_code(source, "x.py"), source
 
 
 def test_a_spanish_edition_prints_spanish_labels_dates_and_lang(spanish_build: Path) -> None:
