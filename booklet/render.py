@@ -266,8 +266,9 @@ def template_environment(templates_dir: Path, catalog: str) -> jinja2.Environmen
 
 
 # Addresses in plain text (references, contacts, crisis lines) that a reader can follow:
-# web addresses, DOIs, PubMed and PMC numbers, email addresses and bare domain names.
-ADDRESS = re.compile(
+# web addresses, DOIs, PubMed and PMC numbers, email addresses and bare domain names; on
+# screens also phone numbers (three digits or more, in groups: 988, 13 11 14, (555) 010-2999).
+ADDRESSES = (
     r"(?P<url>https?://[^\s<>\"]+[^\s<>\".,;:)])"
     r"|doi:(?P<doi>10\.\d{4,9}/[^\s<>\"]+[^\s<>\".,;:)])"
     r"|PMID: (?P<pmid>\d{1,9})\b"
@@ -275,17 +276,29 @@ ADDRESS = re.compile(
     r"|(?P<email>\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b)"
     r"|(?P<domain>\b(?:[a-z0-9-]+\.)+(?:org|com|net|gov|edu|uk|ie|au|ca|nz|info)\b"
     r"(?:/[^\s<>\"]*[^\s<>\".,;:)])?)")
+ADDRESS = re.compile(ADDRESSES)
+ADDRESS_OR_PHONE = re.compile(
+    ADDRESSES + r"|(?<![\w/.+-])(?P<phone>\+?(?:\(\d+\) ?)?\d+(?:[ -]\d+)*)(?![\w/-])")
 ADDRESS_TARGETS = {"url": "{}", "doi": "https://doi.org/{}",
                    "pmid": "https://pubmed.ncbi.nlm.nih.gov/{}/",
                    "pmcid": "https://pmc.ncbi.nlm.nih.gov/articles/{}/", "email": "mailto:{}",
-                   "domain": "https://{}"}
+                   "domain": "https://{}", "phone": "tel:{}"}
 
 
-def links(text: str) -> Markup:
-    """Plain text as HTML with every address in it a real link (PDF link annotations)."""
+def links(text: str, phones: bool = False) -> Markup:
+    """Plain text as HTML with every address in it a real link (PDF link annotations); with
+    `phones` (the web edition), phone numbers too, as tel: links."""
     html, end = [], 0
-    for match in ADDRESS.finditer(text):
+    for match in (ADDRESS_OR_PHONE if phones else ADDRESS).finditer(text):
         kind = match.lastgroup
+        if kind == "phone":
+            digits = re.sub(r"[^\d+]", "", match[0])
+            if len(digits.lstrip("+")) < 3:  # a '2' to press, not a number to call
+                continue
+            html += [escape(text[end:match.start()]),
+                     Markup('<a href="tel:{}">{}</a>').format(digits, match[0])]
+            end = match.end()
+            continue
         html += [escape(text[end:match.start()]), Markup('<a href="{}">{}</a>').format(
             ADDRESS_TARGETS[kind].format(match[kind]), match[0])]
         end = match.end()

@@ -105,6 +105,7 @@ def test_addresses_are_real_links(ketamine_build: Path, variant_build: Path) -> 
                    "https://my.clevelandclinic.org/health/drugs/21451-esketamine-nasal-spray",
                    "https://www.samaritans.org/how-we-can-help/contact-samaritan/"):
         assert target in patient, target
+    assert not [link for link in patient if link.startswith("tel:")]  # paper: no phone links
     clinician = web_links(ketamine_build / "ketamine-clinician-letter.pdf")
     assert any(link.startswith("https://doi.org/10.") for link in clinician)
     assert any(link.startswith("https://pubmed.ncbi.nlm.nih.gov/") for link in clinician)
