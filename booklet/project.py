@@ -17,7 +17,7 @@ from booklet.config import Edition, find_editions, line_of, load_edition, read_t
 from booklet.content import Booklet, find_booklets, load_booklet, load_translation
 from booklet.errors import BookletError, did_you_mean, display_path
 from booklet.fonts import FONT_DIR
-from booklet.i18n import _, user_language
+from booklet.i18n import _
 from booklet.pdf import Pdf, html_to_pdf
 from booklet.render import NumberedEdition, RenderedEdition, render_edition
 from booklet.sandbox import enter_project
@@ -230,10 +230,11 @@ class Job:
         return " ".join(part for part in parts if part)
 
     def render(self, edition: Edition | None = None, last_page: int | None = None,
-               web: str | None = None) -> RenderedEdition:
+               web: str | None = None, blank_pages: int = 0) -> RenderedEdition:
         return render_edition(self.booklet, edition or self.edition, self.project.templates_dir,
                               self.clinic, last_page=last_page, country=self.country,
-                              numbered_edition=self.numbered_edition, web=web)
+                              numbered_edition=self.numbered_edition, web=web,
+                              blank_pages=blank_pages)
 
     def build(self, lay_out: LayOut = html_to_pdf) -> Built:
         started = time.perf_counter()
@@ -243,18 +244,42 @@ class Job:
         if self.edition.saddle_stitch:
             from booklet.impose import impose_saddle_stitch  # pypdf: only when folding
 
-            if pdf.pages % 4:  # pad with notes pages, which are useful, to whole sheets
-                notes = self.edition.notes_pages + (-pdf.pages % 4)
-                rendered = self.render(self.edition.model_copy(update={"notes_pages": notes}))
-                pdf = self.to_pdf(rendered, lay_out)
-            if pdf.pages % 4:
-                raise BookletError(user_language().ngettext(
-                    "%(pages)d page after padding with notes pages; a folded booklet needs a "
-                    "multiple of 4", "%(pages)d pages after padding with notes pages; a folded "
-                    "booklet needs a multiple of 4", pdf.pages) % {"pages": pdf.pages},
-                    self.edition.path, hint=_("build it without --fold, or report this layout"))
+            rendered, pdf = self._pad_to_sheets(rendered, pdf, lay_out)
             imposed = impose_saddle_stitch(pdf.data)
         return Built(rendered, pdf, time.perf_counter() - started, imposed)
+
+    def _pad_to_sheets(self, rendered: RenderedEdition, pdf: Pdf, lay_out: LayOut
+                       ) -> tuple[RenderedEdition, Pdf]:
+        """A folded copy padded to a multiple of 4 pages, before the back pages: with notes
+        pages, which are useful and fill one page each, then with blank pages for any page
+        the notes could not make up. Raises a BookletError naming the options when even that
+        cannot work."""
+        edition = self.edition
+        if pdf.pages % 4:
+            edition = edition.model_copy(
+                update={"notes_pages": edition.notes_pages + (-pdf.pages % 4)})
+            rendered = self.render(edition)
+            pdf = self.to_pdf(rendered, lay_out)
+        if pdf.pages % 4:
+            rendered = self.render(edition, blank_pages=-pdf.pages % 4)
+            pdf = self.to_pdf(rendered, lay_out)
+        if pdf.pages % 4:
+            raise BookletError(
+                _("%(options)s: %(pages)s pages even after padding with notes and blank "
+                  "pages; a folded booklet needs a multiple of 4")
+                % {"options": " ".join(self.print_options), "pages": pdf.pages},
+                hint=_("build it without --fold, or change --paper or --large-print; "
+                       "if it still fails, report this layout"))
+        return rendered, pdf
+
+    @property
+    def print_options(self) -> list[str]:
+        """The command-line options that give this copy's print layout, e.g. --fold --paper
+        a4 --large-print."""
+        edition = self.edition
+        return (["--fold"] if edition.saddle_stitch else []) + ["--paper", edition.paper] + (
+            ["--large-print"] if edition.large_print else []) + (
+            ["--print-shop"] if edition.bleed != "0mm" or edition.crop_marks else [])
 
     @property
     def layout_key(self) -> tuple | None:
