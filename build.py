@@ -346,7 +346,7 @@ def build(jobs: list[Job], failed: list[str], args: argparse.Namespace,
     batch = bool(args.clinic) and len(jobs) + len(failed) > 1
     outcomes: list[Outcome] = []
     with reporter.progress(len(jobs), enabled=batch) as advance:
-        for outcome in run(jobs, workers, keep_html=args.html):
+        for outcome in run(jobs, workers, keep_html=args.html, pages=last_pages(out_dir)):
             outcomes.append(outcome)
             advance(jobs[outcome.index].label)
     outcomes.sort(key=lambda outcome: outcome.index)
@@ -380,6 +380,15 @@ def build(jobs: list[Job], failed: list[str], args: argparse.Namespace,
         remember(out_dir, *state, [name for copy in copies.values() for name in copy.files],
                  reporter.warnings)
     return 2 if errors else 0
+
+
+def last_pages(out_dir: Path) -> dict[str, int]:
+    """Each copy's page count in the last build into `out_dir` (its manifest), by stem."""
+    from booklet.output import read_manifest
+
+    return {str(entry["file"]).removesuffix(".pdf"): entry["pages"]
+            for entry in read_manifest(out_dir)
+            if str(entry["file"]).endswith(".pdf") and isinstance(entry.get("pages"), int)}
 
 
 def files_of(job: Job, outcome: Outcome, args: argparse.Namespace) -> Copy:

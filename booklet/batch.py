@@ -165,8 +165,10 @@ def build_one(task: tuple[int, Job, bool, bytes | None, int],
 
 
 def run(jobs: list[Job], workers: Workers | None, keep_html: bool = False,
-        reuse_layout: bool = True) -> Iterator[Outcome]:
+        reuse_layout: bool = True, pages: dict[str, int] | None = None) -> Iterator[Outcome]:
     """Each job's outcome, in the order they finish; without workers, all in this process.
+    The longest go out first, so no worker is left with a long one at the end: by `pages`
+    (the page counts of the last build, by stem), else by the text they lay out.
 
     Clinic copies that share a layout (same edition, paper and colour) are built in two rounds:
     one copy of each layout in full, then the others from it, laying out only their cover and
@@ -182,7 +184,10 @@ def run(jobs: list[Job], workers: Workers | None, keep_html: bool = False,
             leaders[key if key is not None else ("single", index)] = index
         else:
             followers.append(index)
-    first_round = [(index, jobs[index], keep_html, None, 0) for index in leaders.values()]
+    known = pages or {}
+    longest = sorted(leaders.values(), key=lambda i: (-known.get(jobs[i].stem, 0),
+                                                      -jobs[i].text_size))
+    first_round = [(index, jobs[index], keep_html, None, 0) for index in longest]
     bodies: dict[tuple, Outcome] = {}
     for outcome in _map(first_round, workers):
         key = jobs[outcome.index].layout_key

@@ -19,7 +19,7 @@ from booklet.errors import BookletError, did_you_mean, display_path
 from booklet.fonts import FONT_DIR
 from booklet.i18n import _
 from booklet.pdf import Pdf, html_to_pdf
-from booklet.render import NumberedEdition, RenderedEdition, render_edition
+from booklet.render import NumberedEdition, RenderedEdition, render_edition, select_sections
 from booklet.sandbox import enter_project
 
 LayOut = Callable[..., Pdf]  # html_to_pdf's signature
@@ -280,6 +280,13 @@ class Job:
         return (["--fold"] if edition.saddle_stitch else []) + ["--paper", edition.paper] + (
             ["--large-print"] if edition.large_print else []) + (
             ["--print-shop"] if edition.bleed != "0mm" or edition.crop_marks else [])
+
+    @property
+    def text_size(self) -> int:
+        """Roughly how much text the copy lays out (its sections' Markdown, by the edition's
+        type size), to hand out the longest first when no page count is known."""
+        chars = sum(len(section.body) for section in select_sections(self.booklet, self.edition))
+        return round(chars * (1.6 if self.edition.large_print else 1.0))
 
     @property
     def layout_key(self) -> tuple | None:

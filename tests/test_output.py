@@ -217,3 +217,26 @@ def test_the_manifest_lock_is_never_written_through_a_symlink(small_project: Pat
     assert build(small_project, out, "patient") == 2
     assert "cannot write file" in capsys.readouterr().err
     assert victim.read_text() == "keep me"
+
+
+def test_the_longest_copies_go_out_first(small_project: Path, monkeypatch) -> None:
+    """By the page counts of the last build when there are some, else by their text."""
+    from booklet import batch
+    from booklet.project import Project
+
+    jobs = Project(small_project).jobs([])
+    handed_out: list[str] = []
+
+    def record(task, lay_out=None):
+        handed_out.append(task[1].stem)
+        return batch.Outcome(task[0], error="not built")
+
+    monkeypatch.setattr(batch, "build_one", record)
+    list(batch.run(jobs, None))
+    by_text = sorted(jobs, key=lambda job: -job.text_size)
+    assert handed_out == [job.stem for job in by_text]
+    assert by_text[0].text_size > by_text[-1].text_size
+    handed_out.clear()
+    shortest_by_text = by_text[-1].stem
+    list(batch.run(jobs, None, pages={shortest_by_text: 40}))
+    assert handed_out[0] == shortest_by_text  # it had the most pages last time
