@@ -261,7 +261,7 @@ def template_environment(templates_dir: Path, catalog: str) -> jinja2.Environmen
     env.install_gettext_translations(translations(catalog), newstyle=True)
     env.filters["css_content"] = css_content
     env.filters["links"] = links
-    env.filters["tel"] = lambda number: "tel:" + re.sub(r"[^\d+]", "", number)
+    env.filters["tel"] = tel
     return env
 
 
@@ -282,7 +282,12 @@ ADDRESS_OR_PHONE = re.compile(
 ADDRESS_TARGETS = {"url": "{}", "doi": "https://doi.org/{}",
                    "pmid": "https://pubmed.ncbi.nlm.nih.gov/{}/",
                    "pmcid": "https://pmc.ncbi.nlm.nih.gov/articles/{}/", "email": "mailto:{}",
-                   "domain": "https://{}", "phone": "tel:{}"}
+                   "domain": "https://{}"}
+
+
+def tel(number: str) -> str:
+    """A phone number as a link target: tel: and its digits (with a leading +)."""
+    return "tel:" + re.sub(r"[^\d+]", "", number)
 
 
 def links(text: str, phones: bool = False) -> Markup:
@@ -292,15 +297,13 @@ def links(text: str, phones: bool = False) -> Markup:
     for match in (ADDRESS_OR_PHONE if phones else ADDRESS).finditer(text):
         kind = match.lastgroup
         if kind == "phone":
-            digits = re.sub(r"[^\d+]", "", match[0])
-            if len(digits.lstrip("+")) < 3:  # a '2' to press, not a number to call
+            target = tel(match[0])
+            if len(target.removeprefix("tel:").lstrip("+")) < 3:  # a '2' to press, not a call
                 continue
-            html += [escape(text[end:match.start()]),
-                     Markup('<a href="tel:{}">{}</a>').format(digits, match[0])]
-            end = match.end()
-            continue
-        html += [escape(text[end:match.start()]), Markup('<a href="{}">{}</a>').format(
-            ADDRESS_TARGETS[kind].format(match[kind]), match[0])]
+        else:
+            target = ADDRESS_TARGETS[kind].format(match[kind])
+        html += [escape(text[end:match.start()]),
+                 Markup('<a href="{}">{}</a>').format(target, match[0])]
         end = match.end()
     return Markup("").join([*html, escape(text[end:])])
 
