@@ -377,8 +377,8 @@ def build(jobs: list[Job], failed: list[str], args: argparse.Namespace,
     if batch:
         summarise(rows, len(failed), reporter)
     if not errors:
-        remember(out_dir, *state, [name for copy in copies.values() for name in copy.files],
-                 reporter.warnings)
+        remember(out_dir, *state, {name: data for copy in copies.values()
+                                   for name, data in copy.files.items()}, reporter.warnings)
     return 2 if errors else 0
 
 

@@ -60,16 +60,14 @@ def up_to_date(out_dir: Path, command: str, key: str) -> tuple[list[str], list[s
     return sorted(run["files"]), [str(text) for text in run.get("warnings", [])]
 
 
-def remember(out_dir: Path, command: str, key: str, names: list[str],
+def remember(out_dir: Path, command: str, key: str, files: dict[str, bytes],
              warnings: list[str]) -> None:
-    """Records that `command` with `key` wrote `names`, giving `warnings` (a failure to
-    record only means the next run builds again)."""
+    """Records that `command` with `key` wrote `files` (name: the bytes just written), giving
+    `warnings` (a failure to record only means the next run builds again)."""
     state = _read(out_dir)
-    files = {}
-    for name in names:
-        with contextlib.suppress(OSError):
-            files[name] = hashlib.sha256((out_dir / name).read_bytes()).hexdigest()
-    state[command] = {"key": key, "files": files, "warnings": warnings}
+    state[command] = {"key": key, "warnings": warnings,
+                      "files": {name: hashlib.sha256(data).hexdigest()
+                                for name, data in files.items()}}
     with contextlib.suppress(OSError):
         handle, temporary = tempfile.mkstemp(prefix=STATE, dir=out_dir)
         with os.fdopen(handle, "w", encoding="utf-8") as file:
