@@ -119,6 +119,20 @@ SMALL_PROJECT = {
 }
 
 
+def assert_one_line_error(root: Path, args: list[str], expected: str, capsys,
+                          monkeypatch) -> None:
+    """Building `root` from its folder exits 2 with one error line holding `expected`, no
+    traceback, and writes no PDF."""
+    monkeypatch.chdir(root)
+    code = main(["--out", "output", *args])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1, err
+    assert expected in err, err
+    assert "Traceback" not in err
+    assert not list((root / "output").glob("*.pdf")) if (root / "output").exists() else True
+
+
 def make_project(root: Path, files: dict[str, str | bytes]) -> Path:
     """A project in `root`: the real templates and editions plus `files` (path → text)."""
     shutil.copytree(REPO / "templates", root / "templates")

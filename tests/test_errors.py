@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from build import main
-from tests.conftest import PNG, REPO, SECTION_ONE, SMALL_PROJECT, make_project
+from tests.conftest import (
+    PNG,
+    REPO,
+    SECTION_ONE,
+    SMALL_PROJECT,
+    assert_one_line_error,
+    make_project,
+)
 
 IMAGE_SECTION = "---\nid: details\ntitle: D\norder: 20\n---\n\nA picture:\n![{alt}]({src})\n"
 UNCLOSED = SECTION_ONE.replace(":::\n\n::: clinician", "\n::: clinician")
@@ -169,15 +176,8 @@ def test_bad_input_gives_one_line_error_and_no_output(name: str, tmp_path: Path,
                                                       monkeypatch) -> None:
     changes, args, expected = CASES[name]
     files = {k: v for k, v in {**SMALL_PROJECT, **changes}.items() if v is not None}
-    root = make_project(tmp_path / "project", files)
-    monkeypatch.chdir(root)
-    code = main(["--out", "output", *args])
-    err = capsys.readouterr().err
-    assert code == 2
-    assert err.count("\n") == 1, err
-    assert expected in err, err
-    assert "Traceback" not in err
-    assert not list((root / "output").glob("*.pdf")) if (root / "output").exists() else True
+    assert_one_line_error(make_project(tmp_path / "project", files), args, expected, capsys,
+                          monkeypatch)
 
 
 def test_unknown_option_prints_usage_and_exits_2(capsys) -> None:

@@ -22,6 +22,7 @@ from tests.conftest import (
     SECTION_ONE,
     SECTION_TWO,
     SMALL_PROJECT,
+    assert_one_line_error,
     make_project,
 )
 from tests.pdfread import full_text
@@ -144,14 +145,8 @@ CASES = {
 def test_hostile_input_is_one_line_and_no_output(name: str, tmp_path: Path, capsys,
                                                  monkeypatch) -> None:
     changes, args, expected = CASES[name]
-    root = make_project(tmp_path / "project", {**SMALL_PROJECT, **changes})
-    monkeypatch.chdir(root)
-    code = main(["--out", "output", *args])
-    err = capsys.readouterr().err
-    assert code == 2
-    assert err.count("\n") == 1, err
-    assert expected in err, err
-    assert not (root / "output").exists() or not list((root / "output").glob("*.pdf"))
+    assert_one_line_error(make_project(tmp_path / "project", {**SMALL_PROJECT, **changes}),
+                          args, expected, capsys, monkeypatch)
 
 
 def test_every_problem_of_every_file_is_reported_at_once(tmp_path: Path, capsys,
