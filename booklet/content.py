@@ -138,8 +138,10 @@ class ReviewReminder:
 
 def review_reminders(booklets: Iterable[Booklet], today: date) -> list[ReviewReminder]:
     """One reminder per booklet (its translations share its dates) whose review is due."""
-    first = {booklet.name: booklet for booklet in reversed(list(booklets))}
-    return [reminder for booklet in reversed(first.values())
+    first: dict[str, Booklet] = {}
+    for booklet in booklets:
+        first.setdefault(booklet.name, booklet)
+    return [reminder for booklet in first.values()
             if (reminder := review_reminder(booklet, today))]
 
 
