@@ -4,24 +4,18 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import dataclasses
 import os
 import signal
 import sys
-from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from booklet.batch import Outcome, Workers, parse_shard, run, shard
-from booklet.errors import BookletError, Terminated, display_path, raise_terminated
-from booklet.i18n import _, user_language
+from booklet.build import Options, build, check, list_editions
+from booklet.errors import BookletError, Terminated, raise_terminated
+from booklet.i18n import _
 from booklet.paper import PAPER_SIZES
 from booklet.report import Reporter
 
-if TYPE_CHECKING:
-    from booklet.output import Copy
-    from booklet.project import Job, Project
 
 def N_(message: str) -> str:
     """Marks a message for the catalogs (pybabel) that is translated where it is used."""
@@ -167,42 +161,20 @@ def run_command(argv: list[str] | None) -> int:
                            "folded saddle-stitch booklet (to build one booklet, name it: "
                            "build.py ketamine)"))
         args.fold = True
-    building = not (args.list or args.check)
-    if building:
-        from booklet.state import run_key, up_to_date
-
-        state = run_key(Path(args.project).resolve(), run_options(args))
-        done = None if args.force else up_to_date(Path(args.out), *state)
-        if done is not None:  # nothing changed: not even WeasyPrint is loaded
-            names, warnings = done
-            for warning in warnings:
-                reporter.warning(warning)
-            for name in names:
-                reporter.info(_("up to date: %(file)s")
-                              % {"file": display_path(Path(args.out) / name)})
-            return 0
+    project = Path(args.project)
     try:
-        with Workers(worker_count(args)) if building else contextlib.nullcontext() as workers:
-            # Imported only now (here and in the functions below), so the workers load
-            # WeasyPrint while this process loads pydantic, Markdown and Jinja and reads the
-            # content, instead of one after the other.
-            from booklet.project import Project
-
-            project = Project(Path(args.project).resolve())
-            overrides = edition_overrides(args)
-            if args.list:
-                list_editions(project.jobs(args.names, overrides, language=args.lang,
-                                           country=args.country), reporter)
-                return 0
-            if args.check:
-                from booklet.checks import run_checks  # textstat loads a dictionary: only here
-
-                jobs = project.jobs(args.names, overrides, language=args.lang,
-                                    country=args.country)
-                return run_checks(project, jobs, reporter, strict=args.strict,
-                                  as_json=args.json)
-            jobs, failed = plan(project, args, overrides, reporter)
-            return build(jobs, failed, args, reporter, workers, state)
+        options = Options(
+            names=tuple(args.names), language=args.lang, country=args.country,
+            out=Path(args.out), clinics=tuple(args.clinic), settings=settings(args.set),
+            paper=args.paper, large_print=args.large_print, fold=args.fold,
+            print_shop=args.print_shop, bleed=args.bleed, html=args.html, web=args.web,
+            preview=args.preview, force=args.force, jobs=args.jobs, shard=args.shard)
+        if args.list:
+            list_editions(project, options, reporter)
+            return 0
+        if args.check:
+            return check(project, options, reporter, strict=args.strict, as_json=args.json)
+        return 2 if build(project, options, reporter).errors else 0
     except BookletError as error:
         reporter.error(str(error))
         return 2
@@ -219,241 +191,21 @@ def run_command(argv: list[str] | None) -> int:
         return 0
 
 
-def run_options(args: argparse.Namespace) -> dict[str, object]:
-    """What a run's files depend on from its command line (not --quiet, --jobs or --force),
-    its paths made absolute, so two spellings of one command are one."""
-    options = {key: value for key, value in vars(args).items()
-               if key not in ("quiet", "jobs", "force")}
-    options["out"] = str(Path(args.out).resolve())
-    options["project"] = str(Path(args.project).resolve())
-    options["clinic"] = [value if value == "all" else str(Path(value).resolve())
-                         for value in args.clinic]
-    return options
-
-
-def worker_count(args: argparse.Namespace) -> int:
-    """--jobs, but no more workers than the editions named in one language (a clinic batch,
-    a booklet's name or a translation means more jobs than names)."""
-    editions = Path(args.project) / "editions"
-    if args.names and not args.clinic and args.lang and all(
-            (editions / f"{name}.toml").is_file() for name in args.names):
-        return min(args.jobs, len(args.names))
-    return args.jobs
-
-
-def edition_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    """Edition fields set on the command line; values are read as TOML (14pt, 2, true, "a4")."""
+def settings(items: list[str]) -> dict[str, Any]:
+    """--set KEY=VALUE items as edition fields; values are read as TOML (14pt, 2, true, "a4")."""
     import tomllib
 
-    overrides: dict[str, Any] = {}
-    for item in args.set:
+    fields: dict[str, Any] = {}
+    for item in items:
         key, equals, value = item.partition("=")
         if not equals or not key.strip():
             raise BookletError(_("--set %(item)s: expected KEY=VALUE") % {"item": item},
                                hint=_("e.g. --set paper=a4"))
         try:
-            overrides[key.strip()] = tomllib.loads(f"v = {value}")["v"]
+            fields[key.strip()] = tomllib.loads(f"v = {value}")["v"]
         except tomllib.TOMLDecodeError:
-            overrides[key.strip()] = value
-    if args.paper:
-        overrides["paper"] = args.paper
-    if args.large_print:
-        overrides["large_print"] = True
-    if args.fold:
-        overrides["saddle_stitch"] = True
-    if args.print_shop or args.bleed:
-        overrides.update(bleed=args.bleed or "3mm", crop_marks=True)
-    return overrides
-
-
-def list_editions(jobs: list[Job], reporter: Reporter) -> None:
-    """Each copy's booklet, edition, language and sections; a section with country blocks
-    names the countries they are for."""
-    from booklet.render import select_sections
-
-    for job in jobs:
-        sections = select_sections(job.booklet, job.edition)
-        text = job.booklet.edition_text(job.edition)
-        reporter.result(f"{job.label}: {text.label} ({job.booklet.config.language}, "
-                        f"{job.edition.audience}, {job.edition.paper}, {job.edition.font_size}"
-                        + (", " + _("country %(country)s") % {"country": job.country}
-                           if job.country else "") + ")")
-        for section in sections:
-            countries = section.countries
-            shown = ("  [" + _("country blocks: %(countries)s") % {
-                "countries": ", ".join(countries)} + "]") if countries else ""
-            reporter.result(f"  {section.meta.order:>4}  {section.id:<34} {section.title}"
-                            f"{shown}")
-
-
-def plan(project: Project, args: argparse.Namespace, overrides: dict[str, Any],
-         reporter: Reporter) -> tuple[list[Job], list[str]]:
-    """The jobs to build, and the clinics that could not be loaded (each a one-line error)."""
-    from booklet.clinic import load_clinic
-    from booklet.content import review_reminders
-
-    slice_ = parse_shard(args.shard) if args.shard else None
-    # editions and content errors stop here
-    jobs = project.jobs(args.names, overrides, language=args.lang, country=args.country)
-    failed: list[str] = []
-    if args.clinic:
-        jobs = []
-        for folder in clinic_folders(project, args.clinic):
-            try:
-                clinic = load_clinic(folder)
-                jobs += project.jobs(args.names, overrides, clinic, language=args.lang)
-            except BookletError as error:
-                failed.append(str(error))
-                continue
-            if clinic.colour_note:
-                reporter.warning(f"{display_path(folder / 'clinic.toml')}: {clinic.colour_note}")
-    for reminder in review_reminders((job.booklet for job in jobs), date.today()):
-        reporter.warning(reminder.message)
-    return (shard(jobs, *slice_) if slice_ else jobs), failed
-
-
-def clinic_folders(project: Project, values: list[str]) -> list[Path]:
-    from booklet.clinic import find_clinics
-
-    folders: list[Path] = []
-    for value in values:
-        if value == "all":
-            folders += find_clinics(project.clinics_dir)
-        else:
-            folders.append(Path(value))
-    unique: dict[Path, Path] = {}  # one copy per folder, however it was written
-    for folder in folders:
-        unique.setdefault(folder.resolve(), folder)
-    return list(unique.values())
-
-
-def build(jobs: list[Job], failed: list[str], args: argparse.Namespace,
-          reporter: Reporter, workers: Workers, state: tuple[str, str]) -> int:
-    """Builds every job, then writes. A single build writes nothing if any copy fails to build
-    or to be written; a clinic batch writes every copy that did and reports the rest. A run
-    with no error records `state` (its command and key), so the same run again does nothing
-    until an input changes."""
-    from booklet.output import output_path, prepare_output_dir, publish
-    from booklet.project import check_distinct_outputs
-    from booklet.state import remember
-
-    out_dir = Path(args.out)
-    prepare_output_dir(out_dir)
-    for job in jobs:  # before building: every name stays in the output folder, and is its own
-        for name in job.output_names:
-            output_path(out_dir, name)
-    check_distinct_outputs(jobs)
-    batch = bool(args.clinic) and len(jobs) + len(failed) > 1
-    outcomes: list[Outcome] = []
-    with reporter.progress(len(jobs), enabled=batch) as advance:
-        for outcome in run(jobs, workers, keep_html=args.html, pages=last_pages(out_dir)):
-            outcomes.append(outcome)
-            advance(jobs[outcome.index].label)
-    outcomes.sort(key=lambda outcome: outcome.index)
-    errors = list(dict.fromkeys(failed + [o.error for o in outcomes if o.error]))
-    for error in errors:  # the same content mistake breaks every copy: say it once
-        reporter.error(error)
-    if errors and not batch:
-        return 2
-    copies = {o.index: files_of(jobs[o.index], o, args) for o in outcomes if not o.error}
-    publish(out_dir, list(copies.values()), whole=not batch)
-    rows = []
-    for outcome in outcomes:
-        job, copy = jobs[outcome.index], copies.get(outcome.index)
-        if copy and copy.error:
-            reporter.error(copy.error)
-            errors.append(copy.error)
-            outcome = dataclasses.replace(outcome, error=copy.error)
-        path = None if outcome.error else out_dir / f"{job.stem}.pdf"
-        if path:
-            for warning in outcome.warnings:
-                reporter.warning(f"{job.label}: {warning}")
-            if not batch:
-                pages = user_language().ngettext("%(pages)s page", "%(pages)s pages",
-                                                 outcome.pages) % {"pages": f"{outcome.pages:>3}"}
-                reporter.info(f"{job.label:<24} {pages}  {outcome.seconds:5.1f} s  "
-                              f"{display_path(path)}")
-        rows.append((job, outcome, path))
-    if batch:
-        summarise(rows, len(failed), reporter)
-    if not errors:
-        remember(out_dir, *state, {name: data for copy in copies.values()
-                                   for name, data in copy.files.items()}, reporter.warnings)
-    return 2 if errors else 0
-
-
-def last_pages(out_dir: Path) -> dict[str, int]:
-    """Each copy's page count in the last build into `out_dir` (its manifest), by stem."""
-    from booklet.output import read_manifest
-
-    return {str(entry["file"]).removesuffix(".pdf"): entry["pages"]
-            for entry in read_manifest(out_dir)
-            if str(entry["file"]).endswith(".pdf") and isinstance(entry.get("pages"), int)}
-
-
-def files_of(job: Job, outcome: Outcome, args: argparse.Namespace) -> Copy:
-    """One job's files and their manifest entries."""
-    from booklet.output import Copy, manifest_entry
-
-    fields = {"booklet": job.booklet.name, "edition": job.edition.name,
-              "audience": job.edition.audience, "language": job.booklet.config.language,
-              **({"clinic": job.clinic.id} if job.clinic else {}),
-              **({"country": job.country} if job.country else {})}
-    copy = Copy({f"{job.stem}.pdf": outcome.pdf})
-    copy.entries.append(manifest_entry(f"{job.stem}.pdf", outcome.pdf, **fields,
-                                       paper=job.edition.page_paper, pages=outcome.pages))
-    if args.web:
-        from booklet.web import web_files
-
-        web = web_files(job, outcome.pdf)
-        copy.files.update(web)
-        index = next(name for name in web if name.endswith("/index.html"))
-        copy.entries.append(manifest_entry(index, web[index], **fields, format="web"))
-    if args.html:
-        copy.files[f"{job.stem}.html"] = outcome.html.encode("utf-8")
-    if args.preview:
-        from booklet.preview import contact_sheet  # pypdfium2: only when asked for
-
-        copy.files[f"{job.stem}.png"] = contact_sheet(outcome.pdf)
-    if outcome.imposed:
-        imposed = f"{job.stem}-booklet.pdf"
-        copy.files[imposed] = outcome.imposed
-        copy.entries.append(manifest_entry(imposed, outcome.imposed, **fields,
-                                           paper=job.edition.paper, imposed="saddle-stitch",
-                                           pages=outcome.pages // 2))
-    return copy
-
-
-def summarise(rows: list[tuple[Job, Outcome, Path | None]], unloaded: int,
-              reporter: Reporter) -> None:
-    failed = unloaded + sum(1 for _row, outcome, _path in rows if outcome.error)
-    language = user_language()
-    titles = [language.pgettext("summary column", "booklet"),
-              language.pgettext("summary column", "edition"),
-              language.pgettext("summary column", "language"),
-              language.pgettext("summary column", "clinic"),
-              language.pgettext("summary column", "pages"),
-              language.pgettext("summary column", "seconds"),
-              language.pgettext("summary column", "result")]
-    widths = [max(width, len(title)) for width, title in zip((14, 14, 9, 20, 5, 7), titles,
-                                                             strict=False)]
-    reporter.info(f"{titles[0]:<{widths[0]}} {titles[1]:<{widths[1]}} {titles[2]:<{widths[2]}} "
-                  f"{titles[3]:<{widths[3]}} {titles[4]:>{widths[4]}} {titles[5]:>{widths[5]}}  "
-                  f"{titles[6]}")
-    for job, outcome, path in sorted(rows, key=lambda row: row[0].stem):
-        clinic = job.clinic.id if job.clinic else "-"
-        result = display_path(path) if path else _("FAILED: %(error)s") % {
-            "error": outcome.error.splitlines()[0]}
-        reporter.info(f"{job.booklet.name:<{widths[0]}} {job.edition.name:<{widths[1]}} "
-                      f"{job.booklet.config.language:<{widths[2]}} {clinic:<{widths[3]}} "
-                      f"{outcome.pages:>{widths[4]}} {outcome.seconds:>{widths[5]}.1f}  {result}")
-    summary = _("%(built)d built, %(failed)d failed") % {"built": len(rows) - failed + unloaded,
-                                                         "failed": failed}
-    if unloaded:
-        summary += " " + language.ngettext("(%(count)d clinic profile could not be read)",
-                                           "(%(count)d clinic profiles could not be read)",
-                                           unloaded) % {"count": unloaded}
-    reporter.info(summary)
+            fields[key.strip()] = value
+    return fields
 
 
 if __name__ == "__main__":
