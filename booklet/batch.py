@@ -10,10 +10,12 @@ import os
 import signal
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from booklet.errors import BookletError, interrupts_held
@@ -140,35 +142,62 @@ class Outcome:
     html: str = ""
     warnings: list[str] = field(default_factory=list)
     error: str = ""
+    key: str = ""  # what its layout depends on (booklet/state.py layout_key)
+    loaded: dict[str, str] = field(default_factory=dict)  # files its layout read: sha256
+    reused: bool = False  # its files are the last build's, unchanged
 
 
-def build_one(task: tuple[int, Job, bool, bytes | None, int],
-              lay_out: LayOut = html_to_pdf) -> Outcome:
+if TYPE_CHECKING:  # a job, whether to keep its HTML, the body to reuse, its last build
+    Task = tuple[int, Job, bool, Outcome | None, tuple[Path, dict | None] | None]
+
+
+def build_one(task: Task, lay_out: LayOut = html_to_pdf) -> Outcome:
     """Builds a job in full, or from `body` (a copy with the same layout) when one is given;
-    `lay_out` turns HTML into a PDF, here or in a worker."""
-    index, job, keep_html, body, pages = task
+    reuses the files of the copy's last build in `previous` (the output folder and the copy's
+    record there) when nothing its layout depends on has changed. `lay_out` turns HTML into a
+    PDF, here or in a worker."""
+    from booklet.state import file_hashes, layout_key, reuse
+
+    index, job, keep_html, body, previous = task
+    started = time.perf_counter()
     try:
+        # a copy made from a body is known by the body's key and its own cover and back page
+        rendered = job.render(last_page=body.pages) if body else job.render()
+        key = layout_key(job.project.code_key, rendered.html, rendered.stylesheets,
+                         job.edition.model_dump_json(), body.key if body else "")
+        files = reuse(previous[0], previous[1], key) if previous else None
+        if files and previous:
+            record = previous[1] or {}
+            return Outcome(index, files[f"{job.stem}.pdf"], int(record["pages"]),
+                           time.perf_counter() - started, files.get(f"{job.stem}-booklet.pdf"),
+                           rendered.standalone_html if keep_html else "",
+                           list(record["warnings"]), key=key, loaded=dict(record["loaded"]),
+                           reused=True)
         built = None
         if body is not None:
             from booklet.splice import CannotSplice  # pikepdf: only for clinic batches
 
             with contextlib.suppress(CannotSplice):  # then build it in full
-                built = job.build_reusing(body, pages, lay_out)
-        built = built or job.build(lay_out)
+                built = job.build_reusing(body.pdf, body.pages, lay_out, rendered)
+        built = built or job.build(lay_out, None if body else rendered)
     except BookletError as error:
         return Outcome(index, error=str(error))
     warnings = [section.removal_warning for section in built.rendered.sections
                 if section.removal_warning] + built.rendered.font_warnings
+    loaded = {**(body.loaded if body else {}), **file_hashes(built.pdf.loaded)}
     return Outcome(index, built.pdf.data, built.pdf.pages, built.seconds, built.imposed,
                    built.rendered.standalone_html if keep_html else "",
-                   warnings + built.pdf.warnings)
+                   warnings + built.pdf.warnings, key=key, loaded=loaded)
 
 
 def run(jobs: list[Job], workers: Workers | None, keep_html: bool = False,
-        reuse_layout: bool = True, pages: dict[str, int] | None = None) -> Iterator[Outcome]:
+        reuse_layout: bool = True, pages: dict[str, int] | None = None,
+        previous: tuple[Path, dict[str, dict]] | None = None) -> Iterator[Outcome]:
     """Each job's outcome, in the order they finish; without workers, all in this process.
     The longest go out first, so no worker is left with a long one at the end: by `pages`
-    (the page counts of the last build, by stem), else by the text they lay out.
+    (the page counts of the last build, by stem), else by the text they lay out. With
+    `previous` (the output folder and its copies' records, booklet/state.py), a copy whose
+    layout inputs are unchanged keeps its files instead of being laid out again.
 
     Clinic copies that share a layout (same edition, paper and colour) are built in two rounds:
     one copy of each layout in full, then the others from it, laying out only their cover and
@@ -187,18 +216,19 @@ def run(jobs: list[Job], workers: Workers | None, keep_html: bool = False,
     known = pages or {}
     longest = sorted(leaders.values(), key=lambda i: (-known.get(jobs[i].stem, 0),
                                                       -jobs[i].text_size))
-    first_round = [(index, jobs[index], keep_html, None, 0) for index in longest]
+
+    def last(index: int) -> tuple[Path, dict | None] | None:
+        return (previous[0], previous[1].get(jobs[index].stem)) if previous else None
+
+    first_round = [(index, jobs[index], keep_html, None, last(index)) for index in longest]
     bodies: dict[tuple, Outcome] = {}
     for outcome in _map(first_round, workers):
         key = jobs[outcome.index].layout_key
         if key is not None and not outcome.error:
             bodies[key] = outcome
         yield outcome
-    second_round = []
-    for index in followers:
-        body = bodies.get(jobs[index].layout_key)
-        second_round.append((index, jobs[index], keep_html, body.pdf if body else None,
-                             body.pages if body else 0))
+    second_round = [(index, jobs[index], keep_html, bodies.get(jobs[index].layout_key),
+                     last(index)) for index in followers]
     yield from _map(second_round, workers)
 
 

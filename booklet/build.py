@@ -158,6 +158,7 @@ def plan(project: Project, options: Options, reporter: Reporter) -> tuple[list[J
                 reporter.warning(f"{display_path(folder / 'clinic.toml')}: {clinic.colour_note}")
     for reminder in review_reminders((job.booklet for job in jobs), date.today()):
         reporter.warning(reminder.message)
+    project.code_key  # noqa: B018 -- hashed once here, before the jobs go to the workers
     return (shard(jobs, *slice_) if slice_ else jobs), failed
 
 
@@ -182,7 +183,7 @@ def _build_jobs(jobs: list[Job], failed: list[str], options: Options, reporter: 
     from booklet.batch import run
     from booklet.output import output_path, prepare_output_dir, publish
     from booklet.project import check_distinct_outputs
-    from booklet.state import remember
+    from booklet.state import copy_record, previous_copies, remember
 
     out_dir = options.out
     prepare_output_dir(out_dir)
@@ -193,7 +194,9 @@ def _build_jobs(jobs: list[Job], failed: list[str], options: Options, reporter: 
     batch = bool(options.clinics) and len(jobs) + len(failed) > 1
     outcomes: list[Outcome] = []
     with reporter.progress(len(jobs), enabled=batch) as advance:
-        for outcome in run(jobs, workers, keep_html=options.html, pages=last_pages(out_dir)):
+        previous = None if options.force else (out_dir, previous_copies(out_dir))
+        for outcome in run(jobs, workers, keep_html=options.html, pages=last_pages(out_dir),
+                           previous=previous):
             outcomes.append(outcome)
             advance(jobs[outcome.index].label)
     outcomes.sort(key=lambda outcome: outcome.index)
@@ -219,14 +222,19 @@ def _build_jobs(jobs: list[Job], failed: list[str], options: Options, reporter: 
                 pages = user_language().ngettext("%(pages)s page", "%(pages)s pages",
                                                  outcome.pages) % {"pages": f"{outcome.pages:>3}"}
                 reporter.info(f"{job.label:<24} {pages}  {outcome.seconds:5.1f} s  "
-                              f"{display_path(path)}")
+                              f"{display_path(path)}"
+                              + (" " + _("(unchanged)") if outcome.reused else ""))
         rows.append((job, outcome, path))
     if batch:
         summarise(rows, len(failed), reporter)
     written = {name: data for copy in copies.values() if not copy.error
                for name, data in copy.files.items()}
     if not errors:
-        remember(out_dir, *state, written, reporter.warnings)
+        records = {jobs[o.index].stem: copy_record(
+            o.key, o.pages, o.warnings, o.loaded,
+            {name: data for name, data in copies[o.index].files.items()
+             if name in jobs[o.index].output_names}) for o in outcomes}
+        remember(out_dir, *state, written, reporter.warnings, records)
     return Result(files=sorted(written), errors=errors)
 
 
@@ -293,6 +301,8 @@ def summarise(rows: list[tuple[Job, Outcome, Path | None]], unloaded: int,
         clinic = job.clinic.id if job.clinic else "-"
         result = display_path(path) if path else _("FAILED: %(error)s") % {
             "error": outcome.error.splitlines()[0]}
+        if outcome.reused:
+            result += " " + _("(unchanged)")
         reporter.info(f"{job.booklet.name:<{widths[0]}} {job.edition.name:<{widths[1]}} "
                       f"{job.booklet.config.language:<{widths[2]}} {clinic:<{widths[3]}} "
                       f"{outcome.pages:>{widths[4]}} {outcome.seconds:>{widths[5]}.1f}  {result}")

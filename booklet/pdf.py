@@ -26,10 +26,12 @@ class Pdf:
     data: bytes
     pages: int
     warnings: list[str]
+    loaded: tuple[str, ...] = ()  # the files the HTML loaded (images, logos), by path
 
 
-def jailed_fetcher(roots: Iterable[Path]):
-    """A WeasyPrint URL fetcher that reads files under `roots` and nothing else: no network."""
+def jailed_fetcher(roots: Iterable[Path], loaded: set[str] | None = None):
+    """A WeasyPrint URL fetcher that reads files under `roots` and nothing else: no network;
+    it adds the path of each file it reads to `loaded`."""
     from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
     roots = tuple(roots)
@@ -56,6 +58,8 @@ def jailed_fetcher(roots: Iterable[Path]):
                 raise FatalURLFetchingError(_("file larger than %(limit)d MB: %(file)s") % {
                     "limit": MAX_FILE_BYTES // 1_000_000, "file": path})
             kind = mimetypes.guess_type(resolved.name)[0] or "application/octet-stream"
+            if loaded is not None:
+                loaded.add(str(resolved))
             return URLFetcherResponse(resolved.as_uri(), resolved.read_bytes(),
                                       headers={"Content-Type": kind})
 
@@ -124,7 +128,9 @@ def html_to_pdf(html: str, stylesheets: Iterable[str], base_url: str, roots: Ite
     logger.propagate = False
     try:
         css = [stylesheet(text, base_url, roots) for text in stylesheets]
-        document = HTML(string=html, base_url=base_url, url_fetcher=jailed_fetcher(roots)).render(
+        loaded: set[str] = set()
+        document = HTML(string=html, base_url=base_url,
+                        url_fetcher=jailed_fetcher(roots, loaded)).render(
             stylesheets=css, font_config=font_configuration())
         data = document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=True,
                                   finisher=_full_bleed_box)
@@ -140,4 +146,4 @@ def html_to_pdf(html: str, stylesheets: Iterable[str], base_url: str, roots: Ite
                                        "code": f"{ord(char):04X}"}
                  for char in dict.fromkeys(collect.boxes) if char not in written]
     # the characters that are written have a warning naming their file and line (render.py)
-    return Pdf(data, len(document.pages), collect.messages + generated)
+    return Pdf(data, len(document.pages), collect.messages + generated, tuple(sorted(loaded)))

@@ -55,6 +55,13 @@ class Project:
         return [load_booklet(path) for path in find_booklets(self.content_dir)]
 
     @cached_property
+    def code_key(self) -> str:
+        """The hash of the code, libraries and templates every copy's layout depends on."""
+        from booklet.state import code_key
+
+        return code_key(self.templates_dir)
+
+    @cached_property
     def edition_files(self) -> dict[str, Path]:
         return find_editions(self.editions_dir)
 
@@ -236,9 +243,11 @@ class Job:
                               numbered_edition=self.numbered_edition, web=web,
                               blank_pages=blank_pages)
 
-    def build(self, lay_out: LayOut = html_to_pdf) -> Built:
+    def build(self, lay_out: LayOut = html_to_pdf, rendered: RenderedEdition | None = None
+              ) -> Built:
+        """The copy laid out in full (from `rendered`, its HTML, when it is already made)."""
         started = time.perf_counter()
-        rendered = self.render()
+        rendered = rendered or self.render()
         pdf = self.to_pdf(rendered, lay_out)
         imposed = None
         if self.edition.saddle_stitch:
@@ -296,16 +305,18 @@ class Job:
         return (self.booklet.name, self.booklet.translation, self.edition.model_dump_json(),
                 self.clinic.accent, self.country)
 
-    def build_reusing(self, body: bytes, pages: int, lay_out: LayOut = html_to_pdf) -> Built:
+    def build_reusing(self, body: bytes, pages: int, lay_out: LayOut = html_to_pdf,
+                      rendered: RenderedEdition | None = None) -> Built:
         """This clinic's copy from another clinic's copy with the same layout key: only the
-        cover and back page are laid out; raises CannotSplice when that cannot work."""
+        cover and back page (`rendered`, when already made) are laid out; raises CannotSplice
+        when that cannot work."""
         from booklet.splice import splice_clinic_pages  # pikepdf: only for clinic batches
 
         started = time.perf_counter()
-        rendered = self.render(last_page=pages)
+        rendered = rendered or self.render(last_page=pages)
         clinic_pages = self.to_pdf(rendered, lay_out)
         data = splice_clinic_pages(body, clinic_pages.data)
-        return Built(rendered, Pdf(data, pages, clinic_pages.warnings),
+        return Built(rendered, Pdf(data, pages, clinic_pages.warnings, clinic_pages.loaded),
                      time.perf_counter() - started)
 
     def to_pdf(self, rendered: RenderedEdition, lay_out: LayOut = html_to_pdf) -> Pdf:

@@ -110,3 +110,51 @@ def test_an_option_a_catalog_or_a_library_version_builds_again(project: Path, ca
     monkeypatch.setattr(state.metadata, "version", lambda name: "99" if name == "weasyprint"
                         else real_version(name))
     assert run(project, capsys) == "built"
+
+
+def built_and_unchanged(project: Path, capsys, *args: str) -> tuple[set[str], set[str]]:
+    """The copies a run laid out, and those it kept from the last build, by file name."""
+    assert main(["--project", str(project), "--out", str(project / "out"), *args]) == 0
+    lines = [line.split() for line in capsys.readouterr().out.splitlines() if ".pdf" in line]
+    kept = {Path(words[-2]).name for words in lines if words[-1] == "(unchanged)"}
+    laid_out = {Path(words[-1]).name for words in lines if words[-1].endswith(".pdf")}
+    return laid_out, kept
+
+
+def test_an_edit_lays_out_only_the_copies_that_print_it(project: Path, capsys) -> None:
+    every = {"demo-clinician-letter.pdf", "demo-patient-letter.pdf",
+             "demo-policymaker-letter.pdf"}
+    assert built_and_unchanged(project, capsys) == (every, set())
+    details = project / "content/demo/20-details.md"  # a clinician-only section
+    details.write_text(details.read_text().replace("40 minutes", "45 minutes"))
+    assert built_and_unchanged(project, capsys) == ({"demo-clinician-letter.pdf"},
+                                                    every - {"demo-clinician-letter.pdf"})
+    assert "45 minutes" in pdf_text(project / "out/demo-clinician-letter.pdf")
+    (project / "out/demo-patient-letter.pdf").write_bytes(b"%PDF-1.7 damaged")
+    assert built_and_unchanged(project, capsys, "--force") == (every, set())
+    assert pdf_text(project / "out/demo-patient-letter.pdf")  # laid out again, whole
+    intro = project / "content/demo/10-intro.md"  # printed by every edition
+    intro.write_text(intro.read_text() + "\nOne more sentence.\n")
+    assert built_and_unchanged(project, capsys) == (every, set())
+
+
+def test_a_changed_output_or_logo_lays_out_only_its_copies(project: Path, capsys) -> None:
+    clinics = ["patient", "--clinic", str(project / "clinics/riverside"),
+               "--clinic", str(project / "clinics/harbour-view")]
+    laid_out, kept = built_and_unchanged(project, capsys, *clinics)
+    assert len(laid_out) == 2 and not kept
+    riverside = next(name for name in laid_out if "riverside" in name)
+    (project / "out" / riverside).write_bytes(b"%PDF-1.7 damaged")
+    assert built_and_unchanged(project, capsys, *clinics) == ({riverside}, laid_out - {riverside})
+    logo = project / "clinics/riverside/logo.svg"
+    logo.write_text(logo.read_text().replace("#1d4e89", "#1d4e8a"))
+    assert built_and_unchanged(project, capsys, *clinics) == ({riverside}, laid_out - {riverside})
+    template = project / "templates/section.html"
+    template.write_text(template.read_text() + "\n")
+    assert built_and_unchanged(project, capsys, *clinics) == (laid_out, set())
+
+
+def pdf_text(path: Path) -> str:
+    from pypdf import PdfReader
+
+    return "".join(page.extract_text() for page in PdfReader(path).pages)
