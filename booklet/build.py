@@ -45,7 +45,7 @@ class Options:
     preview: bool = False
     force: bool = False
     jobs: int = os.cpu_count() or 1
-    shard: str | None = None
+    shard: str | None = None  # "I/N", or "auto": from the job system (booklet/shard.py)
 
     def overrides(self) -> dict[str, Any]:
         """The edition fields this run sets: --set, then the printing options."""
