@@ -16,6 +16,8 @@ from booklet.i18n import _
 from booklet.paper import PAPER_SIZES
 from booklet.report import Reporter
 
+MERGE = "merge-manifests"  # a command of its own when it is the first argument
+
 
 def N_(message: str) -> str:
     """Marks a message for the catalogs (pybabel) that is translated where it is used."""
@@ -45,6 +47,11 @@ examples:
   python build.py patient --fold --preview             a folded booklet and a contact sheet
   python build.py clinician --print-shop --bleed 5mm   bleed and crop marks for a print shop
   python build.py patient --set font_size=14pt --set notes_pages=2
+  python build.py --clinic all --shard auto --out shard   the slice a CI or batch job is given
+  python build.py merge-manifests --out output shard-1 shard-2 shard-3   join the slices
+
+'merge-manifests' as the first argument is the command that joins the shards' folders (see
+build.py merge-manifests --help); to build a booklet of that name, put an option first.
 
 exit codes: 0 success, 1 --check found problems, 2 bad input (the message says what to fix),
 130 stopped by Ctrl-C, 143 stopped by SIGTERM.""")
@@ -97,7 +104,10 @@ def make_parser() -> argparse.ArgumentParser:
                            "to build)"))
     clinics.add_argument("--shard", metavar="I/N",
                          help=_("build only the I-th of N equal slices of the (clinic x edition) "
-                           "list, e.g. 2/8 in a CI matrix"))
+                           "list, e.g. 2/8 in a CI matrix; 'auto' for the slice given by a "
+                           "GitLab CI parallel job, a Kubernetes Indexed Job, a Slurm job array "
+                           "or GNU parallel (with BOOKLET_SHARDS=N for the last two). Its "
+                           "manifest.json records the slice, for merge-manifests"))
     printing = parser.add_argument_group(
         _("printing (each is an edition field set for this run)"))
     printing.add_argument("--paper", choices=sorted(PAPER_SIZES),
@@ -121,6 +131,23 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--project", default=".", metavar="DIR",
                         help=_("project folder holding content/, editions/ and templates/ "
                           "(default: current folder)"))
+    return parser
+
+
+MERGE_DESCRIPTION = N_("""\
+Copy the files of the shards of one build (build.py --shard, each into its own folder) into
+one folder, with one manifest.json. Nothing is written if a shard is missing or given twice,
+the shards are of different builds, or a file does not match the sha256 its manifest
+records.""")
+
+
+def make_merge_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=f"build.py {MERGE}", description=_(MERGE_DESCRIPTION))
+    parser.add_argument("folders", nargs="+", metavar="DIR",
+                        help=_("the folder each shard was built into (its --out)"))
+    parser.add_argument("--out", required=True, metavar="MERGED",
+                        help=_("folder for the merged files and manifest.json"))
+    parser.add_argument("--quiet", action="store_true", help=_("print errors and warnings only"))
     return parser
 
 
@@ -150,31 +177,21 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_command(argv: list[str] | None) -> int:
-    parser = make_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    merging = argv[:1] == [MERGE]
+    parser = make_merge_parser() if merging else make_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(argv[1:] if merging else argv)
     except SystemExit as exit_:  # argparse has printed usage or help
         return int(exit_.code or 0)
     reporter = Reporter(quiet=args.quiet)
-    if args.old_fold:
-        reporter.warning(_("--booklet is deprecated and will be removed; use --fold for a "
-                           "folded saddle-stitch booklet (to build one booklet, name it: "
-                           "build.py ketamine)"))
-        args.fold = True
-    project = Path(args.project)
     try:
-        options = Options(
-            names=tuple(args.names), language=args.lang, country=args.country,
-            out=Path(args.out), clinics=tuple(args.clinic), settings=settings(args.set),
-            paper=args.paper, large_print=args.large_print, fold=args.fold,
-            print_shop=args.print_shop, bleed=args.bleed, html=args.html, web=args.web,
-            preview=args.preview, force=args.force, jobs=args.jobs, shard=args.shard)
-        if args.list:
-            list_editions(project, options, reporter)
+        if merging:
+            from booklet.shard import merge
+
+            merge(Path(args.out), [Path(folder) for folder in args.folders], reporter)
             return 0
-        if args.check:
-            return check(project, options, reporter, strict=args.strict, as_json=args.json)
-        return 2 if build(project, options, reporter).errors else 0
+        return build_command(args, reporter)
     except BookletError as error:
         reporter.error(str(error))
         return 2
@@ -189,6 +206,28 @@ def run_command(argv: list[str] | None) -> int:
     except BrokenPipeError:  # e.g. `build.py --list | head`: the reader has all it wants
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def build_command(args: argparse.Namespace, reporter: Reporter) -> int:
+    """Lists, checks or builds what the parsed arguments ask for: the exit code."""
+    if args.old_fold:
+        reporter.warning(_("--booklet is deprecated and will be removed; use --fold for a "
+                           "folded saddle-stitch booklet (to build one booklet, name it: "
+                           "build.py ketamine)"))
+        args.fold = True
+    project = Path(args.project)
+    options = Options(
+            names=tuple(args.names), language=args.lang, country=args.country,
+            out=Path(args.out), clinics=tuple(args.clinic), settings=settings(args.set),
+            paper=args.paper, large_print=args.large_print, fold=args.fold,
+            print_shop=args.print_shop, bleed=args.bleed, html=args.html, web=args.web,
+            preview=args.preview, force=args.force, jobs=args.jobs, shard=args.shard)
+    if args.list:
+        list_editions(project, options, reporter)
+        return 0
+    if args.check:
+        return check(project, options, reporter, strict=args.strict, as_json=args.json)
+    return 2 if build(project, options, reporter).errors else 0
 
 
 def settings(items: list[str]) -> dict[str, Any]:

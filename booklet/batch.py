@@ -240,20 +240,3 @@ def _map(tasks: list, workers: Workers | None) -> Iterator[Outcome]:
     for task in tasks:
         yield build_one(task, lay_out)
 
-
-def parse_shard(spec: str) -> tuple[int, int]:
-    """'i/n' (1-based) as (i, n)."""
-    try:
-        index, count = (int(part) for part in spec.split("/"))
-    except ValueError:
-        raise BookletError(_("--shard %(spec)s: expected I/N, e.g. 2/8") % {"spec": spec},
-                           hint=_("I runs from 1 to N")) from None
-    if not 1 <= index <= count:
-        raise BookletError(_("--shard %(spec)s: I must be between 1 and N") % {"spec": spec},
-                           hint=_("e.g. --shard 1/4"))
-    return index, count
-
-
-def shard(jobs: list[Job], index: int, count: int) -> list[Job]:
-    """The index-th of count slices of the job list: every job is in exactly one slice."""
-    return jobs[index - 1::count]

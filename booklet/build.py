@@ -45,7 +45,7 @@ class Options:
     preview: bool = False
     force: bool = False
     jobs: int = os.cpu_count() or 1
-    shard: str | None = None
+    shard: str | None = None  # "I/N", or "auto": from the job system (booklet/shard.py)
 
     def overrides(self) -> dict[str, Any]:
         """The edition fields this run sets: --set, then the printing options."""
@@ -89,6 +89,14 @@ def build(project_dir: Path, options: Options, reporter: Reporter,
     else started for this run. Bad input raises BookletError."""
     from booklet.state import run_key, up_to_date
 
+    if options.shard:  # 'auto' is resolved first: each shard is its own command to the state
+        from booklet.shard import resolve
+
+        slice_ = resolve(options.shard, os.environ)
+        if slice_.system:
+            reporter.info(_("shard %(index)d of %(count)d (from %(system)s: %(variables)s)")
+                          % dataclasses.asdict(slice_))
+        options = dataclasses.replace(options, shard=slice_.spec)
     state = run_key(project_dir.resolve(), options.key(project_dir))
     done = None if options.force else up_to_date(options.out, *state)
     if done is not None:  # nothing changed: not even WeasyPrint is loaded
@@ -107,8 +115,8 @@ def build(project_dir: Path, options: Options, reporter: Reporter,
         from booklet.project import Project
 
         project = Project(project_dir.resolve())
-        jobs, failed = plan(project, options, reporter)
-        return _build_jobs(jobs, failed, options, reporter, pool, state)
+        jobs, failed, shard = plan(project, options, reporter)
+        return _build_jobs(jobs, failed, options, reporter, pool, state, shard)
 
 
 def check(project_dir: Path, options: Options, reporter: Reporter, strict: bool = False,
@@ -134,11 +142,13 @@ def worker_count(project_dir: Path, options: Options) -> int:
     return options.jobs
 
 
-def plan(project: Project, options: Options, reporter: Reporter) -> tuple[list[Job], list[str]]:
-    """The jobs to build, and the clinics that could not be loaded (each a one-line error)."""
-    from booklet.batch import parse_shard, shard
+def plan(project: Project, options: Options,
+         reporter: Reporter) -> tuple[list[Job], list[str], dict[str, object] | None]:
+    """The jobs to build, the clinics that could not be loaded (each a one-line error) and,
+    for one shard (options.shard 'I/N'), its record for the manifest."""
     from booklet.clinic import load_clinic
     from booklet.content import review_reminders
+    from booklet.shard import parse_shard, record, shard
 
     slice_ = parse_shard(options.shard) if options.shard else None
     names, overrides = list(options.names), options.overrides()
@@ -159,7 +169,9 @@ def plan(project: Project, options: Options, reporter: Reporter) -> tuple[list[J
     for reminder in review_reminders((job.booklet for job in jobs), date.today()):
         reporter.warning(reminder.message)
     project.code_key  # noqa: B018 -- hashed once here, before the jobs go to the workers
-    return (shard(jobs, *slice_) if slice_ else jobs), failed
+    if slice_:
+        return shard(jobs, slice_.index, slice_.count), failed, record(jobs, slice_)
+    return jobs, failed, None
 
 
 def clinic_folders(project: Project, values: tuple[str, ...]) -> list[Path]:
@@ -179,7 +191,8 @@ def clinic_folders(project: Project, values: tuple[str, ...]) -> list[Path]:
 
 
 def _build_jobs(jobs: list[Job], failed: list[str], options: Options, reporter: Reporter,
-                workers: Workers, state: tuple[str, str]) -> Result:
+                workers: Workers, state: tuple[str, str],
+                shard: dict[str, object] | None) -> Result:
     from booklet.batch import run
     from booklet.output import output_path, prepare_output_dir, publish
     from booklet.project import check_distinct_outputs
@@ -206,7 +219,7 @@ def _build_jobs(jobs: list[Job], failed: list[str], options: Options, reporter: 
     if errors and not batch:
         return Result(errors=errors)
     copies = {o.index: files_of(jobs[o.index], o, options) for o in outcomes if not o.error}
-    publish(out_dir, list(copies.values()), whole=not batch)
+    publish(out_dir, list(copies.values()), whole=not batch, shard=shard)
     rows = []
     for outcome in outcomes:
         job, copy = jobs[outcome.index], copies.get(outcome.index)

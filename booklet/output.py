@@ -98,13 +98,19 @@ def manifest_entry(name: str, data: bytes, **fields: object) -> dict[str, object
 
 
 def read_manifest(out_dir: Path) -> list[dict[str, object]]:
-    """The entries of the folder's manifest.json ([] when there is none). A manifest that is
-    not one is refused rather than rewritten, which would lose the entries it still holds."""
+    """The entries of the folder's manifest.json ([] when there is none)."""
+    return load_manifest(out_dir)["files"]
+
+
+def load_manifest(out_dir: Path) -> dict:
+    """The folder's manifest.json: its "files" entries, and the "shard" a sharded build
+    records (see booklet/shard.py). A manifest that is not one is refused rather than
+    rewritten, which would lose the entries it still holds."""
     path = out_dir / MANIFEST
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        return []
+        return {"files": []}
     except (OSError, UnicodeDecodeError) as error:
         raise _bad_manifest(path, str(getattr(error, "strerror", None) or error)) from None
     try:
@@ -119,7 +125,7 @@ def read_manifest(out_dir: Path) -> list[dict[str, object]]:
         if not isinstance(name, str) or not inside_folder(name):
             raise _bad_manifest(path, _("entry %(number)d has no \"file\" name")
                                 % {"number": number})
-    return files
+    return data
 
 
 def inside_folder(name: str) -> bool:
@@ -137,10 +143,13 @@ def _bad_manifest(path: Path, problem: str, line: int | None = None) -> BookletE
                           "lists only the files built after that)"))
 
 
-def publish(out_dir: Path, copies: list[Copy], whole: bool) -> None:
+def publish(out_dir: Path, copies: list[Copy], whole: bool,
+            shard: dict[str, object] | None = None) -> None:
     """Writes the copies' files and the updated manifest into `out_dir`. With `whole`, all of
     them or none (a BookletError); otherwise a copy whose files cannot be written gets its
-    `error` and is left out, and the others are written."""
+    `error` and is left out, and the others are written. A shard's record (booklet/shard.py)
+    goes into the manifest with the sha256 of each file written; without one, the manifest
+    records no shard."""
     try:
         staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=out_dir))
     except OSError as error:
@@ -160,7 +169,11 @@ def publish(out_dir: Path, copies: list[Copy], whole: bool) -> None:
         with _locked(out_dir):
             names = [name for copy in staged for name in copy.files]
             entries = [entry for copy in staged for entry in copy.entries]
-            manifest = _manifest_text(out_dir, entries, set(names))
+            if shard:
+                shard = {**shard, "files": {name: hashlib.sha256(data).hexdigest()
+                                            for copy in staged
+                                            for name, data in copy.files.items()}}
+            manifest = _manifest_text(out_dir, entries, set(names), shard)
             _write(staging / MANIFEST, manifest, out_dir / MANIFEST)
             with interrupts_held():  # Ctrl-C or SIGTERM waits: renaming is quick
                 _rename_all(staging, out_dir, [*names, MANIFEST])
@@ -197,14 +210,17 @@ def _write_hint(error: OSError) -> str:
     return _("choose another --out")
 
 
-def _manifest_text(out_dir: Path, entries: list[dict[str, object]], coming: set[str]) -> bytes:
-    """The manifest with `entries` added or replaced; entries for files that are gone are
-    dropped (`coming` are the files about to be renamed into place)."""
+def _manifest_text(out_dir: Path, entries: list[dict[str, object]], coming: set[str],
+                   shard: dict[str, object] | None) -> bytes:
+    """The manifest with `entries` added or replaced and the run's shard record, if any;
+    entries for files that are gone are dropped (`coming` are the files about to be renamed
+    into place)."""
     by_file = {entry["file"]: entry for entry in read_manifest(out_dir)}
     by_file.update({entry["file"]: entry for entry in entries})
     files = [by_file[name] for name in sorted(by_file)
              if name in coming or (out_dir / name).exists()]
-    return (json.dumps({"files": files}, indent=2) + "\n").encode("utf-8")
+    manifest = {"shard": shard, "files": files} if shard else {"files": files}
+    return (json.dumps(manifest, indent=2) + "\n").encode("utf-8")
 
 
 def _rename_all(staging: Path, out_dir: Path, names: list[str]) -> None:

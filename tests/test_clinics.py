@@ -12,7 +12,6 @@ import pdfplumber
 import pytest
 from pypdf import PdfReader
 
-from booklet.batch import shard
 from booklet.clinic import contrast
 from build import main
 from tests.conftest import PNG, REPO, SMALL_PROJECT, make_project
@@ -179,7 +178,6 @@ def test_shards_partition_the_batch_exactly(clinic_project: Path, tmp_path: Path
         assert not files & everything
         everything |= files
     assert len(everything) == 6
-    assert shard(list(range(7)), 2, 3) == [1, 4]
 
 
 @pytest.mark.parametrize("spec", ["0/3", "4/3", "x/3", "1-3"])
