@@ -137,6 +137,7 @@ class Outcome:
     pages: int = 0
     seconds: float = 0.0
     imposed: bytes | None = None
+    print_pack: dict[str, bytes] = field(default_factory=dict)  # a job sheet's files
     html: str = ""
     warnings: list[str] = field(default_factory=list)
     error: str = ""
@@ -160,7 +161,7 @@ def build_one(task: tuple[int, Job, bool, bytes | None, int],
     warnings = [section.removal_warning for section in built.rendered.sections
                 if section.removal_warning] + built.rendered.font_warnings
     return Outcome(index, built.pdf.data, built.pdf.pages, built.seconds, built.imposed,
-                   built.rendered.standalone_html if keep_html else "",
+                   built.print_pack, built.rendered.standalone_html if keep_html else "",
                    warnings + built.pdf.warnings)
 
 
