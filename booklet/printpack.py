@@ -95,11 +95,11 @@ def job_sheet(job: Job, pdf: Pdf, imposed: bytes, lay_out: LayOut = html_to_pdf
     title = _("Print job: %(title)s, %(edition)s, version %(version)s (%(date)s)") % {
         "title": booklet.title, "edition": job.booklet.edition_text(edition).label,
         "version": booklet.version, "date": booklet.last_reviewed.isoformat()}
-    listed = [(name, role, hashlib.sha256(data).hexdigest())
+    listed = [(name, role, "sha256 " + hashlib.sha256(data).hexdigest())
               for name, (role, data) in files.items()]
     text = "\n".join([title, "", *(f"{label}: {value}" for label, value in rows), "",
                       _("Files") + ":",
-                      *(f"  {name}\n    {role}\n    sha256 {digest}"
+                      *(f"  {name}\n    {role}\n    {digest}"
                         for name, role, digest in listed)]) + "\n"
     words = user_language()
     paper_width, paper_height = PAPER_SIZES[edition.paper]

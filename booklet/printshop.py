@@ -94,7 +94,7 @@ def marks(trim: Box, bleed: Box, line: str, folded: bool) -> bytes:
         middle = (trim.left + trim.right) / 2
         segments += [((middle, bleed.top + gap), (middle, bleed.top + gap + length)),
                      ((middle, bleed.bottom - gap), (middle, bleed.bottom - gap - length))]
-    ops = [f"/Artifact BMC q {REGISTRATION} CS 1 SCN {MARK_WIDTH_PT} w 0 J"]
+    ops = ["/Artifact", "BMC", "q", f"{REGISTRATION} CS 1 SCN {MARK_WIDTH_PT} w 0 J"]
     ops += [f"{_n(a[0])} {_n(a[1])} m {_n(b[0])} {_n(b[1])} l S" for a, b in segments]
     baseline = bleed.bottom - gap - length / 2 - SLUG_TEXT_PT / 3
     ops += [f"{REGISTRATION} cs 1 scn",
