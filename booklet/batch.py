@@ -139,6 +139,7 @@ class Outcome:
     pages: int = 0
     seconds: float = 0.0
     imposed: bytes | None = None
+    print_pack: dict[str, bytes] = field(default_factory=dict)  # a job sheet's files
     html: str = ""
     warnings: list[str] = field(default_factory=list)
     error: str = ""
@@ -168,8 +169,11 @@ def build_one(task: Task, lay_out: LayOut = html_to_pdf) -> Outcome:
         files = reuse(previous[0], previous[1], key) if previous else None
         if files and previous:
             record = previous[1] or {}
-            return Outcome(index, files[f"{job.stem}.pdf"], int(record["pages"]),
-                           time.perf_counter() - started, files.get(f"{job.stem}-booklet.pdf"),
+            pdf, imposed = f"{job.stem}.pdf", f"{job.stem}-booklet.pdf"
+            return Outcome(index, files[pdf], int(record["pages"]),
+                           time.perf_counter() - started, files.get(imposed),
+                           {name: data for name, data in files.items()
+                            if name not in (pdf, imposed)},
                            rendered.standalone_html if keep_html else "",
                            list(record["warnings"]), key=key, loaded=dict(record["loaded"]),
                            reused=True)
@@ -186,7 +190,7 @@ def build_one(task: Task, lay_out: LayOut = html_to_pdf) -> Outcome:
                 if section.removal_warning] + built.rendered.font_warnings
     loaded = {**(body.loaded if body else {}), **file_hashes(built.pdf.loaded)}
     return Outcome(index, built.pdf.data, built.pdf.pages, built.seconds, built.imposed,
-                   built.rendered.standalone_html if keep_html else "",
+                   built.print_pack, built.rendered.standalone_html if keep_html else "",
                    warnings + built.pdf.warnings, key=key, loaded=loaded)
 
 

@@ -290,6 +290,9 @@ def files_of(job: Job, outcome: Outcome, options: Options) -> Copy:
         copy.entries.append(manifest_entry(imposed, outcome.imposed, **fields,
                                            paper=job.edition.paper, imposed="saddle-stitch",
                                            pages=outcome.pages // 2))
+    for name, data in outcome.print_pack.items():
+        copy.files[name] = data
+        copy.entries.append(manifest_entry(name, data, **fields, format="job-sheet"))
     return copy
 
 

@@ -241,7 +241,7 @@ class Edition(Strict):
     saddle_stitch: bool = Field(
         False, description="Also write a folded booklet: half-size pages imposed 2-up.")
     bleed: str = Field("0mm", description="Print-shop bleed around each page, e.g. '3mm'.")
-    crop_marks: bool = Field(False, description="Print crop marks in the bleed.")
+    crop_marks: bool = Field(False, description="Crop marks and a slug line, outside the bleed.")
 
     @field_validator("font_size")
     @classmethod

@@ -1,4 +1,5 @@
-"""Takes an edition's print HTML, gives tagged PDF bytes (WeasyPrint), loading only jailed files."""
+"""Takes an edition's print HTML, gives tagged PDF bytes (WeasyPrint), loading only jailed files;
+every PDF carries an sRGB output intent (WeasyPrint's own sRGB profile)."""
 
 from __future__ import annotations
 
@@ -133,7 +134,7 @@ def html_to_pdf(html: str, stylesheets: Iterable[str], base_url: str, roots: Ite
                         url_fetcher=jailed_fetcher(roots, loaded)).render(
             stylesheets=css, font_config=font_configuration())
         data = document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=True,
-                                  finisher=_full_bleed_box)
+                                  output_intent="srgb", finisher=_full_bleed_box)
     except FatalURLFetchingError as error:
         raise BookletError(str(error.__cause__ or error), source,
                            hint=_("use a file inside the project folder")) from None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -198,6 +198,7 @@ class Built:
     pdf: Pdf
     seconds: float
     imposed: bytes | None = None  # the saddle-stitch print file, when the edition asks for one
+    print_pack: dict[str, bytes] = field(default_factory=dict)  # a print-shop job sheet's files
 
 
 @dataclass(frozen=True)
@@ -224,10 +225,13 @@ class Job:
 
     @property
     def output_names(self) -> list[str]:
-        """The PDF files it writes in the output folder (--html and --preview add the same
-        names with .html and .png)."""
-        return [f"{self.stem}.pdf"] + ([f"{self.stem}-booklet.pdf"]
-                                       if self.edition.saddle_stitch else [])
+        """The files it writes in the output folder: its PDF, a folded copy's imposed sheets and
+        a folded print-shop copy's job sheet (--html and --preview add the PDF's name with
+        .html and .png)."""
+        folded = [f"{self.stem}-booklet.pdf"] if self.edition.saddle_stitch else []
+        if folded and self.edition.crop_marks:
+            folded += [f"{self.stem}-job.pdf", f"{self.stem}-job.txt"]
+        return [f"{self.stem}.pdf", *folded]
 
     @property
     def label(self) -> str:
@@ -255,7 +259,12 @@ class Job:
 
             rendered, pdf = self._pad_to_sheets(rendered, pdf, lay_out)
             imposed = impose_saddle_stitch(pdf.data)
-        return Built(rendered, pdf, time.perf_counter() - started, imposed)
+        pack: dict[str, bytes] = {}
+        if self.edition.crop_marks:
+            from booklet.printpack import press_files  # pikepdf: only for print shops
+
+            pdf, imposed, pack = press_files(self, pdf, imposed, lay_out)
+        return Built(rendered, pdf, time.perf_counter() - started, imposed, pack)
 
     def _pad_to_sheets(self, rendered: RenderedEdition, pdf: Pdf, lay_out: LayOut
                        ) -> tuple[RenderedEdition, Pdf]:
@@ -300,8 +309,8 @@ class Job:
     @property
     def layout_key(self) -> tuple | None:
         """Clinic copies with the same key have the same pages between cover and back page."""
-        if not self.clinic or self.edition.saddle_stitch:
-            return None  # padding to whole sheets depends on the back page
+        if not self.clinic or self.edition.saddle_stitch or self.edition.crop_marks:
+            return None  # padding to whole sheets depends on the back page; slugs name the file
         return (self.booklet.name, self.booklet.translation, self.edition.model_dump_json(),
                 self.clinic.accent, self.country)
 

@@ -353,11 +353,7 @@ def render_edition(booklet: Booklet, edition: Edition, templates_dir: Path,
         else None,
         "page_width": f"{width}mm",
         "page_height": f"{height}mm",
-        "fonts": [
-            {"weight": w, "style": s,
-             "url": f"{WEB_FONTS}/{name}" if web else (FONT_DIR / name).as_uri()}
-            for (w, s), name in FONT_FILES.items()
-        ],
+        "fonts": font_faces(bool(web)),
         "last_page": last_page,
         "blank_pages": blank_pages,
         "web": bool(web),
@@ -378,6 +374,14 @@ def render_edition(booklet: Booklet, edition: Edition, templates_dir: Path,
     return RenderedEdition(booklet, edition, sections, citations.cited, html, stylesheets,
                            font_warnings(printed_text(html, stylesheets),
                                          list(dict.fromkeys(sources)), booklet.root))
+
+
+def font_faces(web: bool = False) -> list[dict[str, object]]:
+    """The shipped font's files for @font-face rules: in fonts/ beside a web page, else where
+    the font package keeps them."""
+    return [{"weight": w, "style": s,
+             "url": f"{WEB_FONTS}/{name}" if web else (FONT_DIR / name).as_uri()}
+            for (w, s), name in FONT_FILES.items()]
 
 
 def font_warnings(text: str, sources: list[Path], folder: Path) -> list[str]:

@@ -14,11 +14,11 @@ from booklet.impose import impose_saddle_stitch, saddle_stitch_order
 HALF_LETTER = "5.5in 8.5in"
 
 
-def marked_pdf(pages: int, size: str = HALF_LETTER) -> bytes:
+def marked_pdf(pages: int, size: str = HALF_LETTER, bleed: str = "0mm") -> bytes:
     """A PDF whose page n shows only the big text "PAGE n"."""
     body = "".join(f"<section>PAGE {n}</section>" for n in range(1, pages + 1))
-    css = (f"@page {{ size: {size}; margin: 1in }} section {{ font-size: 36pt; break-after: page }}"
-           " section:last-child { break-after: auto }")
+    css = (f"@page {{ size: {size}; margin: 1in; bleed: {bleed} }} section {{ font-size: 36pt; "
+           "break-after: page } section:last-child { break-after: auto }")
     html = (f'<html lang="en-GB"><head><title>Marker pages</title><meta name="author" '
             f'content="Test Author"><style>{css}</style></head><body>{body}</body></html>')
     return HTML(string=html).write_pdf()
@@ -73,6 +73,21 @@ def test_half_letter_pages_go_2_up_on_letter_landscape(eight_pages: bytes) -> No
     assert len(reader.pages) == 4
     for page in reader.pages:
         assert (float(page.mediabox.width), float(page.mediabox.height)) == (792, 612)
+        assert [float(v) for v in page.trimbox] == pytest.approx([0, 0, 792, 612], abs=0.01)
+    assert sides(imposed) == "8,1 2,7 6,3 4,5"
+
+
+def test_pages_with_bleed_go_trim_to_trim_with_the_bleed_outside() -> None:
+    """A sheet of the trim spread and the bleed, not a paper size: the bleed stays on the
+    sheet's outer edges only."""
+    bleed = 3 * 72 / 25.4
+    imposed = impose_saddle_stitch(marked_pdf(8, bleed="3mm"))
+    for page in PdfReader(io.BytesIO(imposed)).pages:
+        assert [float(v) for v in page.mediabox] == pytest.approx(
+            [0, 0, 792 + 2 * bleed, 612 + 2 * bleed], abs=0.01)
+        assert [float(v) for v in page.bleedbox] == [float(v) for v in page.mediabox]
+        assert [float(v) for v in page.trimbox] == pytest.approx(
+            [bleed, bleed, 792 + bleed, 612 + bleed], abs=0.01)
     assert sides(imposed) == "8,1 2,7 6,3 4,5"
 
 

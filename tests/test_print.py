@@ -13,6 +13,7 @@ from pypdf import PdfReader
 
 from booklet.clinic import contrast
 from booklet.preview import thumbnail_boxes
+from booklet.printshop import SLUG_MM
 from build import main
 from tests.conftest import REPO
 from tests.pdfread import structure_elements
@@ -133,12 +134,15 @@ def test_print_shop_cover_background_reaches_into_the_bleed(small_project: Path,
     document = pypdfium2.PdfDocument(tmp_path / "demo-clinician-letter-print-shop.pdf")
     image = document[0].render(scale=1).to_pil().convert("RGB")
     document.close()
-    bleed = round(3 * MM)
-    # 1pt inside the outer edge of the bleed, in the top band: the cover's colour, not white
-    for x in (1, image.width // 2, image.width - 2):
-        red, green, blue = image.getpixel((x, 1))
+    slug, bleed = round(SLUG_MM * MM), round(3 * MM)
+    # 1pt inside the outer edge of the bleed (the slug is outside it), in the top band: the
+    # cover's colour, not white
+    for x in (slug + 1, image.width // 2, image.width - slug - 2):
+        red, green, blue = image.getpixel((x, slug + 1))
         assert (red, green, blue) != (255, 255, 255) and blue > red, (x, red, green, blue)
-    assert image.getpixel((image.width // 2, bleed + 2)) == image.getpixel((image.width // 2, 1))
+    assert image.getpixel((image.width // 2, slug + bleed + 2)) == image.getpixel(
+        (image.width // 2, slug + 1))
+    assert image.getpixel((image.width // 2, slug - 2)) == (255, 255, 255)  # the slug
 
 
 def test_contrast_of_every_colour_pair() -> None:
