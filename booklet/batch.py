@@ -3,7 +3,6 @@ out PDFs. One failing job never stops the others. Nothing here writes files."""
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import multiprocessing
 import os
@@ -130,7 +129,10 @@ def _start_worker(scratch: str, parent: int) -> None:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one job produced, small enough to send back from a worker process."""
+    """What one job produced, small enough to send back from a worker process. `reused`: its
+    pages between cover and back matter are another copy's (booklet/splice.py). `back_pages`
+    (not 0): it was sent back unbuilt, its clinic's back matter taking this many pages, unlike
+    the copy it was to reuse."""
 
     index: int
     pdf: bytes = b""
@@ -140,28 +142,50 @@ class Outcome:
     html: str = ""
     warnings: list[str] = field(default_factory=list)
     error: str = ""
+    reused: bool = False
+    back_pages: int = 0
 
 
-def build_one(task: tuple[int, Job, bool, bytes | None, int],
-              lay_out: LayOut = html_to_pdf) -> Outcome:
-    """Builds a job in full, or from `body` (a copy with the same layout) when one is given;
-    `lay_out` turns HTML into a PDF, here or in a worker."""
-    index, job, keep_html, body, pages = task
+@dataclass(frozen=True)
+class Task:
+    """A job to build: in full, or from `body` (a copy with the same layout, of `pages`
+    pages). With `send_back`, a copy whose back matter takes other pages than the body's is
+    sent back unbuilt, to be built from a copy like it."""
+
+    index: int
+    job: Job
+    keep_html: bool = False
+    body: bytes | None = None
+    pages: int = 0
+    send_back: bool = False
+
+
+def build_one(task: Task, lay_out: LayOut = html_to_pdf) -> Outcome:
+    """Builds a job; `lay_out` turns HTML into a PDF, here or in a worker. A copy that cannot
+    reuse its body is built in full, with a warning."""
+    job, warnings = task.job, []
     try:
         built = None
-        if body is not None:
-            from booklet.splice import CannotSplice  # pikepdf: only for clinic batches
+        if task.body is not None:
+            from booklet.splice import CannotSplice, OtherBackPages  # pikepdf: only for batches
 
-            with contextlib.suppress(CannotSplice):  # then build it in full
-                built = job.build_reusing(body, pages, lay_out)
+            try:
+                built = job.build_reusing(task.body, task.pages, lay_out)
+            except CannotSplice as error:
+                if task.send_back and isinstance(error, OtherBackPages):
+                    return Outcome(task.index, back_pages=error.pages)
+                warnings.append(_("could not reuse the pages laid out for another clinic's "
+                                  "copy, so built this copy in full (slower); please report "
+                                  "this"))
+        reused = built is not None
         built = built or job.build(lay_out)
     except BookletError as error:
-        return Outcome(index, error=str(error))
-    warnings = [section.removal_warning for section in built.rendered.sections
-                if section.removal_warning] + built.rendered.font_warnings
-    return Outcome(index, built.pdf.data, built.pdf.pages, built.seconds, built.imposed,
-                   built.rendered.standalone_html if keep_html else "",
-                   warnings + built.pdf.warnings)
+        return Outcome(task.index, error=str(error))
+    warnings += [section.removal_warning for section in built.rendered.sections
+                 if section.removal_warning] + built.rendered.font_warnings
+    return Outcome(task.index, built.pdf.data, built.pdf.pages, built.seconds, built.imposed,
+                   built.rendered.standalone_html if task.keep_html else "",
+                   warnings + built.pdf.warnings, reused=reused)
 
 
 def run(jobs: list[Job], workers: Workers | None, keep_html: bool = False,
@@ -172,34 +196,45 @@ def run(jobs: list[Job], workers: Workers | None, keep_html: bool = False,
 
     Clinic copies that share a layout (same edition, paper and colour) are built in two rounds:
     one copy of each layout in full, then the others from it, laying out only their cover and
-    back page (booklet/splice.py). The result has the same pages, text, page numbers and tags.
+    back matter (booklet/splice.py). The result has the same pages, text, page numbers, links
+    and tags. Clinics whose back matter takes more or fewer pages (a long care team panel)
+    are then built the same way among themselves, one copy in full for each page count.
     """
     if workers:
         workers.at_most(len(jobs))
-    leaders: dict[tuple, int] = {}
-    followers: list[int] = []
+    groups: dict[tuple, list[int]] = {}
     for index, job in enumerate(jobs):
         key = job.layout_key if reuse_layout and not keep_html else None
-        if key is None or key not in leaders:
-            leaders[key if key is not None else ("single", index)] = index
-        else:
-            followers.append(index)
+        groups.setdefault(key if key is not None else ("single", index), []).append(index)
     known = pages or {}
-    longest = sorted(leaders.values(), key=lambda i: (-known.get(jobs[i].stem, 0),
-                                                      -jobs[i].text_size))
-    first_round = [(index, jobs[index], keep_html, None, 0) for index in longest]
-    bodies: dict[tuple, Outcome] = {}
-    for outcome in _map(first_round, workers):
-        key = jobs[outcome.index].layout_key
-        if key is not None and not outcome.error:
-            bodies[key] = outcome
+    sent_back: dict[tuple, list[int]] = {}
+    for outcome in _lead_and_follow(jobs, groups, workers, keep_html, known, send_back=True):
+        if outcome.back_pages:
+            key = (jobs[outcome.index].layout_key, outcome.back_pages)
+            sent_back.setdefault(key, []).append(outcome.index)
+        else:
+            yield outcome
+    yield from _lead_and_follow(jobs, sent_back, workers, keep_html, known, send_back=False)
+
+
+def _lead_and_follow(jobs: list[Job], groups: dict[tuple, list[int]], workers: Workers | None,
+                     keep_html: bool, known: dict[str, int], send_back: bool
+                     ) -> Iterator[Outcome]:
+    """The first job of each group built in full, the longest first, then the others from
+    it."""
+    leaders = sorted((group[0] for group in groups.values()),
+                     key=lambda i: (-known.get(jobs[i].stem, 0), -jobs[i].text_size))
+    bodies: dict[int, Outcome] = {}
+    for outcome in _map([Task(index, jobs[index], keep_html) for index in leaders], workers):
+        if not outcome.error:
+            bodies[outcome.index] = outcome
         yield outcome
-    second_round = []
-    for index in followers:
-        body = bodies.get(jobs[index].layout_key)
-        second_round.append((index, jobs[index], keep_html, body.pdf if body else None,
-                             body.pages if body else 0))
-    yield from _map(second_round, workers)
+    followers = []
+    for leader, *others in groups.values():
+        body = bodies.get(leader)
+        followers += [Task(index, jobs[index], keep_html, body.pdf if body else None,
+                           body.pages if body else 0, send_back) for index in others]
+    yield from _map(followers, workers)
 
 
 def _map(tasks: list, workers: Workers | None) -> Iterator[Outcome]:
