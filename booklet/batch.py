@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from booklet.project import Job, LayOut
 
 MAX_WORKERS = 2 * (os.cpu_count() or 1)  # more only share the same cores and fill memory
+RECYCLE_AFTER = 50  # tasks per worker, then fresh ones: WeasyPrint's memory grows (its #2130)
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
@@ -35,7 +36,9 @@ class Workers:
     longer than WeasyPrint alone. Several workers each build whole jobs, content included, so
     they start when first needed and inherit the content code this process has loaded.
     A worker that dies (out of memory, a crash in a library) is a one-line error, not a hang.
-    There are never more than MAX_WORKERS, nor more than there are jobs (see at_most).
+    There are never more than MAX_WORKERS, nor more than there are jobs (see at_most). In a
+    long batch, the workers are replaced by fresh ones after RECYCLE_AFTER tasks each, so
+    memory does not grow with the batch.
     """
 
     def __init__(self, processes: int) -> None:
@@ -43,6 +46,7 @@ class Workers:
         self._scratch: tempfile.TemporaryDirectory | None = None
         self._executor: ProcessPoolExecutor | None = None
         self._children: set[multiprocessing.process.BaseProcess] = set()
+        self._submitted = 0  # tasks given to the current workers
         try:
             with interrupts_held():
                 self._scratch = tempfile.TemporaryDirectory(prefix="booklet-fonts-")
@@ -69,7 +73,23 @@ class Workers:
                                                      (self._scratch.name, os.getpid()))
                 self._executor.submit(int)  # forked workers start now, not with the first job
                 self._children = set(multiprocessing.active_children()) - before
+                self._submitted = 0
         return self._executor
+
+    def _room(self) -> int:
+        """How many more tasks the workers take before fresh ones replace them; when none,
+        they are replaced now. Called only when no task is under way."""
+        limit = RECYCLE_AFTER * self.processes
+        if self._executor is not None and self._submitted >= limit:
+            self._executor.shutdown(wait=True)  # idle: they exit at once
+            self._executor = None
+            self._start()
+        return limit - self._submitted
+
+    def _submit(self, function: Callable, *args) -> Future:
+        executor = self._start()
+        self._submitted += 1
+        return executor.submit(function, *args)
 
     def at_most(self, jobs: int) -> None:
         """No more workers than `jobs`, if they have not started yet."""
@@ -78,13 +98,17 @@ class Workers:
 
     def lay_out(self, *args) -> Pdf:
         """html_to_pdf in a worker; its BookletError is raised here."""
-        return _result(self._start().submit(html_to_pdf, *args))
+        self._room()
+        return _result(self._submit(html_to_pdf, *args))
 
     def map_unordered(self, function: Callable, tasks: list) -> Iterator:
         """function(task) for each task in the workers, in the order they finish."""
-        futures = [self._start().submit(function, task) for task in tasks]
-        for future in as_completed(futures):
-            yield _result(future)
+        while tasks:
+            room = self._room()
+            futures = [self._submit(function, task) for task in tasks[:room]]
+            tasks = tasks[room:]
+            for future in as_completed(futures):
+                yield _result(future)
 
     def __enter__(self) -> Workers:
         return self

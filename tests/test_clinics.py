@@ -160,7 +160,11 @@ def test_one_bad_clinic_does_not_stop_the_batch(clinic_project: Path, capsys) ->
     assert built == ["demo-patient-harbour-view-a4.pdf", RIVERSIDE]
 
 
-def test_batch_in_processes_equals_single_builds(clinic_project: Path, tmp_path: Path) -> None:
+def test_batch_in_processes_equals_single_builds(clinic_project: Path, tmp_path: Path,
+                                                monkeypatch) -> None:
+    from booklet import batch
+
+    monkeypatch.setattr(batch, "RECYCLE_AFTER", 1)  # fresh workers after every two copies
     assert run(clinic_project, "--clinic", "all", "--jobs", "2") == 0
     manifest = json.loads((clinic_project / "out" / "manifest.json").read_text())
     assert len(manifest["files"]) == 6  # 2 clinics x 3 editions
