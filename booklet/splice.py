@@ -17,6 +17,8 @@ is left in the file.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Pdf
@@ -38,14 +40,29 @@ class OtherBackPages(CannotSplice):
         self.pages = pages
 
 
+@contextmanager
+def _expected_shape() -> Iterator[None]:
+    """A file of a shape the code here does not expect is a CannotSplice, not a crash."""
+    try:
+        yield
+    except (KeyError, IndexError, AttributeError, TypeError, ValueError,
+            pikepdf.PdfError) as error:
+        raise CannotSplice(f"unexpected structure: {error!r}") from error
+
+
 def back_pages(data: bytes) -> int:
     """How many pages a copy's back matter takes (its care team panel to the end)."""
-    with Pdf.open(io.BytesIO(data)) as pdf:
+    with _expected_shape(), Pdf.open(io.BytesIO(data)) as pdf:
         return _back_pages(pdf)
 
 
 def splice_clinic_pages(body: bytes, clinic_pages: bytes) -> bytes:
     """`body` with its cover and back pages replaced by the pages of `clinic_pages`."""
+    with _expected_shape():
+        return _splice(body, clinic_pages)
+
+
+def _splice(body: bytes, clinic_pages: bytes) -> bytes:
     with Pdf.open(io.BytesIO(body)) as pdf, Pdf.open(io.BytesIO(clinic_pages)) as source:
         back = len(source.pages) - 1
         if _back_pages(source) != back:
@@ -111,8 +128,8 @@ def _back_pages(pdf: Pdf) -> int:
     destination = _names(pdf).get(BACK_MATTER)
     if destination is None:
         raise CannotSplice(f"no '{BACK_MATTER}' destination")
-    page = destination[0].objgen
-    return len(pdf.pages) - next(i for i, p in enumerate(pdf.pages) if p.obj.objgen == page)
+    numbers = {page.obj.objgen: number for number, page in enumerate(pdf.pages)}
+    return len(pdf.pages) - numbers[destination[0].objgen]
 
 
 def _document(pdf: Pdf) -> pikepdf.Object:

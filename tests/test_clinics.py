@@ -297,6 +297,19 @@ def test_a_copy_that_cannot_be_spliced_is_built_in_full_with_a_warning(
     assert "Riverside Community Clinic" in text and "Branch Clinic" not in text
 
 
+def test_files_splicing_does_not_expect_are_refused_not_a_crash(small_build: Path) -> None:
+    from booklet.splice import CannotSplice, back_pages, splice_clinic_pages
+
+    path = small_build / "demo-patient-letter.pdf"
+    body = path.read_bytes()
+    assert 1 <= back_pages(body) < len(PdfReader(path).pages)
+    for clinic_pages in (b"not a PDF", body):  # the second: more than a cover and back matter
+        with pytest.raises(CannotSplice):
+            splice_clinic_pages(body, clinic_pages)
+    with pytest.raises(CannotSplice):
+        back_pages(b"%PDF-1.7 truncated")
+
+
 def test_a_copy_whose_back_page_runs_over_is_built_in_full(clinic_project: Path,
                                                           tmp_path: Path, capsys) -> None:
     """The first copy of a layout has a long note, so its care team panel fills a page of its
