@@ -195,7 +195,8 @@ def large_batch() -> None:
                                         text=True, env={**os.environ, "TMPDIR": tmp}
                                         ).stdout.split()
             measured[count] = float(wall), int(peak) / 1024
-            print(f"{f'{count} clinics x patient, build.py':<30} {float(wall):>8.2f}s "
+            clinics_label = f"{count} clinic{'s' if count > 1 else ''}"
+            print(f"{f'{clinics_label} x patient, build.py':<30} {float(wall):>8.2f}s "
                   f"{int(peak) / 1024:>8.0f} MB peak")
     (one, _), (twenty, twenty_peak), (big, big_peak) = (measured[1], measured[20],
                                                         measured[BIG_BATCH])
