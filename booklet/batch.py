@@ -3,7 +3,6 @@ out PDFs. One failing job never stops the others. Nothing here writes files."""
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import multiprocessing
 import os
@@ -24,8 +23,10 @@ from booklet.pdf import Pdf, html_to_pdf
 
 if TYPE_CHECKING:
     from booklet.project import Job, LayOut
+    from booklet.render import RenderedEdition
 
 MAX_WORKERS = 2 * (os.cpu_count() or 1)  # more only share the same cores and fill memory
+RECYCLE_AFTER = 50  # tasks per worker, then fresh ones: WeasyPrint's memory grows (its #2130)
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
@@ -38,7 +39,9 @@ class Workers:
     longer than WeasyPrint alone. Several workers each build whole jobs, content included, so
     they start when first needed and inherit the content code this process has loaded.
     A worker that dies (out of memory, a crash in a library) is a one-line error, not a hang.
-    There are never more than MAX_WORKERS, nor more than there are jobs (see at_most).
+    There are never more than MAX_WORKERS, nor more than there are jobs (see at_most). In a
+    long batch, the workers are replaced by fresh ones after RECYCLE_AFTER tasks each, so
+    memory does not grow with the batch.
     """
 
     def __init__(self, processes: int) -> None:
@@ -46,6 +49,7 @@ class Workers:
         self._scratch: tempfile.TemporaryDirectory | None = None
         self._executor: ProcessPoolExecutor | None = None
         self._children: set[multiprocessing.process.BaseProcess] = set()
+        self._submitted = 0  # tasks given to the current workers
         try:
             with interrupts_held():
                 self._scratch = tempfile.TemporaryDirectory(prefix="booklet-fonts-")
@@ -72,7 +76,23 @@ class Workers:
                                                      (self._scratch.name, os.getpid()))
                 self._executor.submit(int)  # forked workers start now, not with the first job
                 self._children = set(multiprocessing.active_children()) - before
+                self._submitted = 0
         return self._executor
+
+    def _room(self) -> int:
+        """How many more tasks the workers take before fresh ones replace them; when none,
+        they are replaced now. Called only when no task is under way."""
+        limit = RECYCLE_AFTER * self.processes
+        if self._executor is not None and self._submitted >= limit:
+            self._executor.shutdown(wait=True)  # idle: they exit at once
+            self._executor = None
+            self._start()
+        return limit - self._submitted
+
+    def _submit(self, function: Callable, *args) -> Future:
+        executor = self._start()
+        self._submitted += 1
+        return executor.submit(function, *args)
 
     def at_most(self, jobs: int) -> None:
         """No more workers than `jobs`, if they have not started yet."""
@@ -81,13 +101,17 @@ class Workers:
 
     def lay_out(self, *args) -> Pdf:
         """html_to_pdf in a worker; its BookletError is raised here."""
-        return _result(self._start().submit(html_to_pdf, *args))
+        self._room()
+        return _result(self._submit(html_to_pdf, *args))
 
     def map_unordered(self, function: Callable, tasks: list) -> Iterator:
         """function(task) for each task in the workers, in the order they finish."""
-        futures = [self._start().submit(function, task) for task in tasks]
-        for future in as_completed(futures):
-            yield _result(future)
+        while tasks:
+            room = self._room()
+            futures = [self._submit(function, task) for task in tasks[:room]]
+            tasks = tasks[room:]
+            for future in as_completed(futures):
+                yield _result(future)
 
     def __enter__(self) -> Workers:
         return self
@@ -132,7 +156,11 @@ def _start_worker(scratch: str, parent: int) -> None:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one job produced, small enough to send back from a worker process."""
+    """What one job produced, small enough to send back from a worker process. `spliced`: its
+    pages between cover and back matter are another copy's (booklet/splice.py). `unchanged`:
+    its files are the last build's, kept because nothing its layout depends on changed.
+    `back_pages` (not 0): it was sent back unbuilt, its clinic's back matter taking this many
+    pages, unlike the copy it was to reuse."""
 
     index: int
     pdf: bytes = b""
@@ -145,53 +173,84 @@ class Outcome:
     error: str = ""
     key: str = ""  # what its layout depends on (booklet/state.py layout_key)
     loaded: dict[str, str] = field(default_factory=dict)  # files its layout read: sha256
-    reused: bool = False  # its files are the last build's, unchanged
+    spliced: bool = False
+    unchanged: bool = False
+    back_pages: int = 0
 
 
-if TYPE_CHECKING:  # a job, whether to keep its HTML, the body to reuse, its last build
-    Task = tuple[int, Job, bool, Outcome | None, tuple[Path, dict | None] | None]
+@dataclass(frozen=True)
+class Task:
+    """A job to build: in full, or from `body` (the outcome of a copy with the same layout).
+    With `send_back`, a copy whose back matter takes other pages than the body's is sent back
+    unbuilt, to be built from a copy like it. `previous` is the output folder and the copy's
+    record there (booklet/state.py), to keep its files when nothing they depend on changed."""
+
+    index: int
+    job: Job
+    keep_html: bool = False
+    body: Outcome | None = None
+    send_back: bool = False
+    previous: tuple[Path, dict | None] | None = None
 
 
 def build_one(task: Task, lay_out: LayOut = html_to_pdf) -> Outcome:
-    """Builds a job in full, or from `body` (a copy with the same layout) when one is given;
-    reuses the files of the copy's last build in `previous` (the output folder and the copy's
-    record there) when nothing its layout depends on has changed. `lay_out` turns HTML into a
-    PDF, here or in a worker."""
+    """Builds a job, or keeps the files of its last build; `lay_out` turns HTML into a PDF,
+    here or in a worker. A copy that cannot reuse its body is built in full, with a warning."""
     from booklet.state import file_hashes, layout_key, reuse
 
-    index, job, keep_html, body, previous = task
+    job, body, warnings = task.job, task.body, []
     started = time.perf_counter()
     try:
-        # a copy made from a body is known by the body's key and its own cover and back page
-        rendered = job.render(last_page=body.pages) if body else job.render()
-        key = layout_key(job.project.code_key, rendered.html, rendered.stylesheets,
-                         job.edition.model_dump_json(), body.key if body else "")
-        files = reuse(previous[0], previous[1], key) if previous else None
-        if files and previous:
-            record = previous[1] or {}
-            pdf, imposed = f"{job.stem}.pdf", f"{job.stem}-booklet.pdf"
-            return Outcome(index, files[pdf], int(record["pages"]),
-                           time.perf_counter() - started, files.get(imposed),
-                           {name: data for name, data in files.items()
-                            if name not in (pdf, imposed)},
-                           rendered.standalone_html if keep_html else "",
-                           list(record["warnings"]), key=key, loaded=dict(record["loaded"]),
-                           reused=True)
-        built = None
+        partial = None  # the cover and back matter only, to splice into the body
         if body is not None:
-            from booklet.splice import CannotSplice  # pikepdf: only for clinic batches
+            from booklet.splice import CannotSplice, OtherBackPages, back_pages
 
-            with contextlib.suppress(CannotSplice):  # then build it in full
-                built = job.build_reusing(body.pdf, body.pages, lay_out, rendered)
-        built = built or job.build(lay_out, None if body else rendered)
+            try:
+                partial = job.render(last_page=body.pages, back_pages=back_pages(body.pdf))
+            except CannotSplice:
+                warnings.append(_cannot_reuse())
+        rendered = partial or job.render()
+        # a copy made from a body is known by the body's key and its own cover and back pages
+        key = layout_key(job.project.code_key, rendered.html, rendered.stylesheets,
+                         job.edition.model_dump_json(), body.key if partial else "")
+        if task.previous and (files := reuse(*task.previous, key)):
+            return _kept(task, rendered if task.keep_html else None, key, files,
+                         time.perf_counter() - started)
+        built = None
+        if body is not None and partial is not None:
+            try:
+                built = job.build_reusing(body.pdf, body.pages, lay_out, partial)
+            except CannotSplice as error:
+                if task.send_back and isinstance(error, OtherBackPages):
+                    return Outcome(task.index, back_pages=error.pages)
+                warnings.append(_cannot_reuse())
+        spliced = built is not None
+        built = built or job.build(lay_out, None if partial else rendered)
     except BookletError as error:
-        return Outcome(index, error=str(error))
-    warnings = [section.removal_warning for section in built.rendered.sections
-                if section.removal_warning] + built.rendered.font_warnings
-    loaded = {**(body.loaded if body else {}), **file_hashes(built.pdf.loaded)}
-    return Outcome(index, built.pdf.data, built.pdf.pages, built.seconds, built.imposed,
-                   built.print_pack, built.rendered.standalone_html if keep_html else "",
-                   warnings + built.pdf.warnings, key=key, loaded=loaded)
+        return Outcome(task.index, error=str(error))
+    warnings += [section.removal_warning for section in built.rendered.sections
+                 if section.removal_warning] + built.rendered.font_warnings
+    loaded = {**(body.loaded if body and partial else {}), **file_hashes(built.pdf.loaded)}
+    return Outcome(task.index, built.pdf.data, built.pdf.pages, built.seconds, built.imposed,
+                   built.print_pack,
+                   built.rendered.standalone_html if task.keep_html else "",
+                   warnings + built.pdf.warnings, key=key, loaded=loaded, spliced=spliced)
+
+
+def _cannot_reuse() -> str:
+    return _("could not reuse the pages laid out for another clinic's copy, so built this copy "
+             "in full (slower); please report this")
+
+
+def _kept(task: Task, rendered: RenderedEdition | None, key: str, files: dict[str, bytes],
+          seconds: float) -> Outcome:
+    """The outcome of a copy whose files are its last build's (`files`, by name)."""
+    record = (task.previous and task.previous[1]) or {}
+    pdf, imposed = f"{task.job.stem}.pdf", f"{task.job.stem}-booklet.pdf"
+    return Outcome(task.index, files[pdf], int(record["pages"]), seconds, files.get(imposed),
+                   {name: data for name, data in files.items() if name not in (pdf, imposed)},
+                   rendered.standalone_html if rendered else "", list(record["warnings"]),
+                   key=key, loaded=dict(record["loaded"]), unchanged=True)
 
 
 def run(jobs: list[Job], workers: Workers | None, keep_html: bool = False,
@@ -205,35 +264,49 @@ def run(jobs: list[Job], workers: Workers | None, keep_html: bool = False,
 
     Clinic copies that share a layout (same edition, paper and colour) are built in two rounds:
     one copy of each layout in full, then the others from it, laying out only their cover and
-    back page (booklet/splice.py). The result has the same pages, text, page numbers and tags.
+    back matter (booklet/splice.py). The result has the same pages, text, page numbers, links
+    and tags. Clinics whose back matter takes more or fewer pages (a long care team panel)
+    are then built the same way among themselves, one copy in full for each page count.
     """
     if workers:
         workers.at_most(len(jobs))
-    leaders: dict[tuple, int] = {}
-    followers: list[int] = []
+    groups: dict[tuple, list[int]] = {}
     for index, job in enumerate(jobs):
         key = job.layout_key if reuse_layout and not keep_html else None
-        if key is None or key not in leaders:
-            leaders[key if key is not None else ("single", index)] = index
-        else:
-            followers.append(index)
+        groups.setdefault(key if key is not None else ("single", index), []).append(index)
     known = pages or {}
-    longest = sorted(leaders.values(), key=lambda i: (-known.get(jobs[i].stem, 0),
-                                                      -jobs[i].text_size))
 
-    def last(index: int) -> tuple[Path, dict | None] | None:
-        return (previous[0], previous[1].get(jobs[index].stem)) if previous else None
+    def task(index: int, body: Outcome | None = None, send_back: bool = False) -> Task:
+        last = (previous[0], previous[1].get(jobs[index].stem)) if previous else None
+        return Task(index, jobs[index], keep_html, body, send_back, last)
 
-    first_round = [(index, jobs[index], keep_html, None, last(index)) for index in longest]
-    bodies: dict[tuple, Outcome] = {}
-    for outcome in _map(first_round, workers):
-        key = jobs[outcome.index].layout_key
-        if key is not None and not outcome.error:
-            bodies[key] = outcome
+    sent_back: dict[tuple, list[int]] = {}
+    for outcome in _lead_and_follow(jobs, groups, workers, known, task, send_back=True):
+        if outcome.back_pages:
+            key = (jobs[outcome.index].layout_key, outcome.back_pages)
+            sent_back.setdefault(key, []).append(outcome.index)
+        else:
+            yield outcome
+    yield from _lead_and_follow(jobs, sent_back, workers, known, task, send_back=False)
+
+
+def _lead_and_follow(jobs: list[Job], groups: dict[tuple, list[int]], workers: Workers | None,
+                     known: dict[str, int], task: Callable[..., Task], send_back: bool
+                     ) -> Iterator[Outcome]:
+    """The first job of each group built in full, the longest first, then the others from
+    it."""
+    leaders = sorted((group[0] for group in groups.values()),
+                     key=lambda i: (-known.get(jobs[i].stem, 0), -jobs[i].text_size))
+    bodies: dict[int, Outcome] = {}
+    for outcome in _map([task(index) for index in leaders], workers):
+        if not outcome.error:
+            bodies[outcome.index] = outcome
         yield outcome
-    second_round = [(index, jobs[index], keep_html, bodies.get(jobs[index].layout_key),
-                     last(index)) for index in followers]
-    yield from _map(second_round, workers)
+    followers = []
+    for leader, *others in groups.values():
+        body = bodies.get(leader)
+        followers += [task(index, body, send_back) for index in others]
+    yield from _map(followers, workers)
 
 
 def _map(tasks: list, workers: Workers | None) -> Iterator[Outcome]:

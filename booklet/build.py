@@ -236,7 +236,7 @@ def _build_jobs(jobs: list[Job], failed: list[str], options: Options, reporter: 
                                                  outcome.pages) % {"pages": f"{outcome.pages:>3}"}
                 reporter.info(f"{job.label:<24} {pages}  {outcome.seconds:5.1f} s  "
                               f"{display_path(path)}"
-                              + (" " + _("(unchanged)") if outcome.reused else ""))
+                              + (" " + _("(unchanged)") if outcome.unchanged else ""))
         rows.append((job, outcome, path))
     if batch:
         summarise(rows, len(failed), reporter)
@@ -317,7 +317,7 @@ def summarise(rows: list[tuple[Job, Outcome, Path | None]], unloaded: int,
         clinic = job.clinic.id if job.clinic else "-"
         result = display_path(path) if path else _("FAILED: %(error)s") % {
             "error": outcome.error.splitlines()[0]}
-        if outcome.reused:
+        if outcome.unchanged:
             result += " " + _("(unchanged)")
         reporter.info(f"{job.booklet.name:<{widths[0]}} {job.edition.name:<{widths[1]}} "
                       f"{job.booklet.config.language:<{widths[2]}} {clinic:<{widths[3]}} "

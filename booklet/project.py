@@ -241,11 +241,12 @@ class Job:
         return " ".join(part for part in parts if part)
 
     def render(self, edition: Edition | None = None, last_page: int | None = None,
-               web: str | None = None, blank_pages: int = 0) -> RenderedEdition:
+               web: str | None = None, blank_pages: int = 0,
+               back_pages: int = 1) -> RenderedEdition:
         return render_edition(self.booklet, edition or self.edition, self.project.templates_dir,
                               self.clinic, last_page=last_page, country=self.country,
                               numbered_edition=self.numbered_edition, web=web,
-                              blank_pages=blank_pages)
+                              blank_pages=blank_pages, back_pages=back_pages)
 
     def build(self, lay_out: LayOut = html_to_pdf, rendered: RenderedEdition | None = None
               ) -> Built:
@@ -317,12 +318,13 @@ class Job:
     def build_reusing(self, body: bytes, pages: int, lay_out: LayOut = html_to_pdf,
                       rendered: RenderedEdition | None = None) -> Built:
         """This clinic's copy from another clinic's copy with the same layout key: only the
-        cover and back page (`rendered`, when already made) are laid out; raises CannotSplice
-        when that cannot work."""
-        from booklet.splice import splice_clinic_pages  # pikepdf: only for clinic batches
+        cover and back matter (`rendered`, when already made) are laid out; raises
+        CannotSplice when that cannot work, and OtherBackPages when this clinic's back matter
+        takes another number of pages."""
+        from booklet.splice import back_pages, splice_clinic_pages  # pikepdf: only for batches
 
         started = time.perf_counter()
-        rendered = rendered or self.render(last_page=pages)
+        rendered = rendered or self.render(last_page=pages, back_pages=back_pages(body))
         clinic_pages = self.to_pdf(rendered, lay_out)
         data = splice_clinic_pages(body, clinic_pages.data)
         return Built(rendered, Pdf(data, pages, clinic_pages.warnings, clinic_pages.loaded),

@@ -317,13 +317,15 @@ def render_edition(booklet: Booklet, edition: Edition, templates_dir: Path,
                    clinic: Clinic | None = None, last_page: int | None = None,
                    country: str | None = None,
                    numbered_edition: NumberedEdition | None = None,
-                   web: str | None = None, blank_pages: int = 0) -> RenderedEdition:
+                   web: str | None = None, blank_pages: int = 0,
+                   back_pages: int = 1) -> RenderedEdition:
     """The edition's HTML for readers in `country` (None: every country); with `last_page`,
-    only its cover and back page (page `last_page`), for splicing a clinic's pages into a
-    copy laid out once (see booklet/splice.py). With `web` (the name of the PDF beside it), the
-    web edition's page instead: web furniture, its files (style.css, fonts/, images/) named
-    relative to it. `blank_pages` blank pages come before the back pages (a folded booklet's
-    padding to whole sheets, when notes pages cannot do it)."""
+    only its cover and back matter (its last `back_pages` pages, up to page `last_page`), for
+    splicing a clinic's pages into a copy laid out once (see booklet/splice.py). With `web`
+    (the name of the PDF beside it), the web edition's page instead: web furniture, its files
+    (style.css, fonts/, images/) named relative to it. `blank_pages` blank pages come before
+    the back pages (a folded booklet's padding to whole sheets, when notes pages cannot do
+    it)."""
     config = booklet.config
     words = language(config.language, booklet.root / "booklet.toml")
     citations = Citations(booklet.references, numbered=edition.citations == "numbered")
@@ -355,6 +357,7 @@ def render_edition(booklet: Booklet, edition: Edition, templates_dir: Path,
         "page_height": f"{height}mm",
         "fonts": font_faces(bool(web)),
         "last_page": last_page,
+        "back_pages": back_pages,
         "blank_pages": blank_pages,
         "web": bool(web),
         "pdf_name": web,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import shutil
 from pathlib import Path
 from textwrap import dedent
@@ -169,3 +170,78 @@ def ketamine_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("ketamine") / "output"
     assert main(["--project", str(REPO), "--out", str(out), "--quiet"]) == 0
     return out
+
+
+SMALL_CLINIC = """\
+name = "{name}"
+phones = [{{ label = "Desk", number = "(555) 010-{number}" }}]
+{extra}accent_colour = "#1d4e89"
+paper = "letter"
+country = "US"
+"""
+
+
+def add_clinics(root: Path) -> list[str]:
+    """Clinics of one health system (one colour, paper and country) in root/clinics, whose
+    care team panels differ in height: Riverside's, one with many phones and a long address,
+    two with almost nothing (their whole back matter may fit a page), and two whose long note
+    fills a page of its own. Their ids, in that order."""
+    riverside = (REPO / "clinics/riverside/clinic.toml").read_text()
+    phones = "".join(f'  {{ label = "Line {n}", number = "(555) 010-40{n:02d}" }},\n'
+                     for n in range(8))
+    long_note = "Please call us about anything in this booklet. " * 40
+    profiles = {
+        "riverside": riverside,
+        "big": re.sub(r"phones = \[\n.*?\n\]", f"phones = [\n{phones}]", riverside, flags=re.S)
+        .replace("Riverside Community Clinic", "Big Regional Health Centre")
+        .replace("100 Example Road", "Building 7, Floor 3, Suite 300, 1000 Very Long Example "
+                 "Boulevard, North Springfield Industrial Estate"),
+        "minimal": SMALL_CLINIC.format(name="Mini Clinic", number="3000", extra=""),
+        "mini2": SMALL_CLINIC.format(name="Second Mini Clinic", number="3100",
+                                     extra='email = "hello@mini2.example.org"\n'
+                                           'care_team_note = "Call us."\n'),
+        "notes1": riverside.replace("Riverside Community Clinic", "First Notes Clinic")
+        .replace('care_team_note = "', f'care_team_note = "{long_note}'),
+        "notes2": riverside.replace("Riverside Community Clinic", "Second Notes Clinic")
+        .replace('care_team_note = "', f'care_team_note = "{long_note} Or write.'),
+    }
+    for name, profile in profiles.items():
+        folder = root / "clinics" / name
+        folder.mkdir(parents=True)
+        shutil.copy(REPO / "clinics/riverside/logo.svg", folder)
+        (folder / "clinic.toml").write_text(profile)
+    return list(profiles)
+
+
+def build_batch(root: Path, edition: str, clinics: list[str], out: Path) -> dict[str, bool]:
+    """`edition` for each of `clinics` (ids in root/clinics) built as one batch, in this
+    process, into `out`: for each clinic, whether its copy reused another copy's pages."""
+    from booklet.batch import run
+    from booklet.clinic import load_clinic
+    from booklet.project import Project
+
+    project = Project(root)
+    jobs = [job for clinic in clinics
+            for job in project.jobs([edition], {}, load_clinic(root / "clinics" / clinic),
+                                    language="en")]
+    out.mkdir(parents=True, exist_ok=True)
+    reused = {}
+    for outcome in run(jobs, None):
+        job = jobs[outcome.index]
+        assert not outcome.error and not outcome.warnings, (job.label, outcome)
+        (out / f"{job.stem}.pdf").write_bytes(outcome.pdf)
+        reused[job.clinic.id] = outcome.spliced
+    return reused
+
+
+@pytest.fixture(scope="session")
+def ketamine_clinic_batch(tmp_path_factory: pytest.TempPathFactory
+                          ) -> tuple[Path, Path, dict[str, bool]]:
+    """The ketamine patient edition for the clinics of add_clinics, built as one batch in a
+    copy of the project: the project, the folder of the PDFs, and for each clinic whether its
+    copy reused another's pages."""
+    root = tmp_path_factory.mktemp("clinic-batch") / "project"
+    for folder in ("content", "editions", "templates"):
+        shutil.copytree(REPO / folder, root / folder)
+    out = root / "out"
+    return root, out, build_batch(root, "patient", add_clinics(root), out)

@@ -21,17 +21,19 @@ def full_text(path: Path) -> str:
     return " ".join(text.split())
 
 
-def outline(path: Path) -> list[tuple[str, int]]:
-    """(title, 1-based page) for every bookmark, depth first."""
+def outline(path: Path, heights: bool = False) -> list[tuple]:
+    """(title, 1-based page) for every bookmark, depth first; with `heights`, (title, page,
+    height on the page in whole points)."""
     reader = PdfReader(path)
-    found: list[tuple[str, int]] = []
+    found: list[tuple] = []
 
     def walk(items) -> None:
         for item in items:
             if isinstance(item, list):
                 walk(item)
             else:
-                found.append((item.title, reader.get_destination_page_number(item) + 1))
+                found.append((item.title, reader.get_destination_page_number(item) + 1,
+                              *([round(float(item.top or 0))] if heights else [])))
 
     walk(reader.outline)
     return found
@@ -91,3 +93,24 @@ def all_stream_text(path: Path) -> bytes:
     with pikepdf.open(path) as pdf:
         return b"".join(obj.read_bytes() for obj in pdf.objects
                         if isinstance(obj, pikepdf.Stream))
+
+
+def links(path: Path) -> list[tuple[int, str, list[int]]]:
+    """(1-based page, target, rectangle in whole points) for every link annotation: a web
+    address, or the name of the destination it goes to."""
+    found = []
+    for number, page in enumerate(PdfReader(path).pages, 1):
+        for annot in page.get("/Annots", []) or []:
+            annot = annot.get_object()
+            action = annot.get("/A") or {}
+            target = action.get("/URI") or action.get("/D") or annot.get("/Dest")
+            found.append((number, str(target), [round(float(x)) for x in annot["/Rect"]]))
+    return found
+
+
+def destinations(path: Path) -> dict[str, tuple[int, int]]:
+    """Each named destination (where a link such as "see page N" goes): its 1-based page and
+    height on the page, in whole points."""
+    reader = PdfReader(path)
+    return {name: (reader.get_destination_page_number(dest) + 1, round(float(dest.top or 0)))
+            for name, dest in reader.named_destinations.items()}

@@ -25,6 +25,11 @@ VARIANTS = {  # file: the options that make it
                                               str(REPO / "clinics/riverside")],
     "ketamine-quick-guide-half-letter.pdf": ["quick-guide", "--lang", "en", "--fold"],
 }
+SPLICED = {  # clinic copies a batch made from another clinic's copy: file, clinic
+    "ketamine-patient-big-letter.pdf": "big",  # a taller care team panel than the first copy's
+    "ketamine-patient-notes1-letter.pdf": "notes1",  # a panel split over two pages
+    "ketamine-patient-mini2-letter.pdf": "mini2",  # back matter on one page
+}
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +46,7 @@ def copy_path(name: str, ketamine_build: Path, variant_build: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def pdf_ua_failures(ketamine_build: Path, variant_build: Path,
+def pdf_ua_failures(ketamine_build: Path, variant_build: Path, ketamine_clinic_batch,
                     tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, str]]:
     """veraPDF's findings for every copy, in one JVM; 'control' is a tagged PDF whose first
     heading is an H2, so the run shows the validator can fail (rule 7.4.2-1)."""
@@ -53,11 +58,14 @@ def pdf_ua_failures(ketamine_build: Path, variant_build: Path,
         control, pdf_variant="pdf/ua-1")
     paths = {name: copy_path(name, ketamine_build, variant_build)
              for name in EDITIONS + list(VARIANTS)} | {"control": control}
+    batch, reused = ketamine_clinic_batch[1:]
+    assert all(reused[clinic] for clinic in SPLICED.values())  # spliced, not built in full
+    paths |= {name: batch / name for name in SPLICED}
     found = failed_rules(list(paths.values()))
     return {name: found[path] for name, path in paths.items()}
 
 
-@pytest.mark.parametrize("name", EDITIONS + list(VARIANTS))
+@pytest.mark.parametrize("name", EDITIONS + list(VARIANTS) + list(SPLICED))
 def test_every_copy_passes_every_pdf_ua_1_rule(name: str, pdf_ua_failures) -> None:
     assert pdf_ua_failures[name] == {}
 
@@ -75,10 +83,13 @@ def tag_text(path: Path) -> str:
 
 @pytest.mark.parametrize("name", ["ketamine-patient-letter.pdf", "ketamine-clinician-letter.pdf",
                                   "ketamine-quick-guide-letter.pdf",
-                                  "ketamine-patient-riverside-letter.pdf"])
+                                  "ketamine-patient-riverside-letter.pdf",
+                                  "ketamine-patient-notes1-letter.pdf"])
 def test_tags_read_in_the_order_the_pages_show(name: str, ketamine_build: Path,
-                                                variant_build: Path) -> None:
-    path = copy_path(name, ketamine_build, variant_build)
+                                                variant_build: Path,
+                                                ketamine_clinic_batch) -> None:
+    path = ketamine_clinic_batch[1] / name if name in SPLICED else copy_path(
+        name, ketamine_build, variant_build)
     bookmarks = outline(path)
     assert [page for _, page in bookmarks] == sorted(page for _, page in bookmarks)
     text = tag_text(path)

@@ -14,10 +14,12 @@ from pypdf import PdfReader
 
 from booklet.clinic import contrast
 from build import main
-from tests.conftest import PNG, REPO, SMALL_PROJECT, make_project
+from tests.conftest import PNG, REPO, SMALL_PROJECT, add_clinics, build_batch, make_project
 from tests.pdfread import (
     all_stream_text,
     alt_texts,
+    destinations,
+    links,
     outline,
     page_texts,
     structure_types,
@@ -157,7 +159,11 @@ def test_one_bad_clinic_does_not_stop_the_batch(clinic_project: Path, capsys) ->
     assert built == ["demo-patient-harbour-view-a4.pdf", RIVERSIDE]
 
 
-def test_batch_in_processes_equals_single_builds(clinic_project: Path, tmp_path: Path) -> None:
+def test_batch_in_processes_equals_single_builds(clinic_project: Path, tmp_path: Path,
+                                                monkeypatch) -> None:
+    from booklet import batch
+
+    monkeypatch.setattr(batch, "RECYCLE_AFTER", 1)  # fresh workers after every two copies
     assert run(clinic_project, "--clinic", "all", "--jobs", "2") == 0
     manifest = json.loads((clinic_project / "out" / "manifest.json").read_text())
     assert len(manifest["files"]) == 6  # 2 clinics x 3 editions
@@ -195,41 +201,115 @@ def test_custom_edition_needs_no_code(tmp_path: Path) -> None:
     assert "Contents" not in text and "Who should not have it" not in text
 
 
-def test_copies_sharing_a_layout_are_spliced_yet_identical_to_full_builds(
-        clinic_project: Path, tmp_path: Path) -> None:
-    riverside = (clinic_project / "clinics/riverside/clinic.toml").read_text()
-    for number in (2, 3):
-        folder = clinic_project / "clinics" / f"branch{number}"
-        shutil.copytree(clinic_project / "clinics/riverside", folder)
-        (folder / "clinic.toml").write_text(
-            riverside.replace("Riverside Community Clinic", f"Branch {number} Clinic")
-            .replace("010-2000", f"010-200{number}"))
+def assert_same_as_full_build(root: Path, clinic: str, fast: Path, tmp_path: Path) -> None:
+    """A copy made in a batch has the pages, text, bookmarks, links, tags and metadata of the
+    same copy built on its own."""
+    single = tmp_path / f"single-{clinic}"
+    assert main(["--project", str(root), "--out", str(single), "--quiet", "patient", "--lang",
+                 "en", "--clinic", str(root / "clinics" / clinic)]) == 0
+    full = single / fast.name
+    assert len(PdfReader(fast).pages) == len(PdfReader(full).pages), clinic
+    assert page_texts(fast) == page_texts(full), clinic
+    assert outline(fast, heights=True) == outline(full, heights=True), clinic
+    assert toc_entries(fast) == toc_entries(full), clinic
+    assert destinations(fast) == destinations(full), clinic
+    assert links(fast) == links(full), clinic
+    assert structure_types(fast) == structure_types(full), clinic
+    assert alt_texts(fast) == alt_texts(full), clinic
+    assert PdfReader(fast).metadata == PdfReader(full).metadata, clinic
+    assert subprocess.run(["qpdf", "--check", str(fast)], capture_output=True).returncode == 0
+
+
+def page_counts(out: Path, prefix: str, clinics: list[str]) -> dict[str, int]:
+    return {clinic: len(PdfReader(out / f"{prefix}-{clinic}-letter.pdf").pages)
+            for clinic in clinics}
+
+
+def first_of_each_length(counts: dict[str, int]) -> dict[int, str]:
+    """For each page count, the first clinic (in build order) whose copy has it: the copies a
+    batch must build in full, all others reusing one of them."""
+    first: dict[int, str] = {}
+    for clinic, pages in counts.items():
+        first.setdefault(pages, clinic)
+    return first
+
+
+def test_a_clinic_batch_reuses_shared_pages_yet_equals_full_builds(tmp_path: Path) -> None:
+    """Clinics whose care team panels differ in height: each copy but the first of each page
+    count is spliced, and equals the copy built on its own, bookmarks and links included."""
+    root = make_project(tmp_path / "project", SMALL_PROJECT)
+    clinics = add_clinics(root)
     batch = tmp_path / "batch"
-    assert main(["--project", str(clinic_project), "--out", str(batch), "--quiet", "patient",
-                 "--clinic", "all", "--jobs", "1"]) == 0
-    for name in ("branch2", "branch3", "riverside"):
-        single = tmp_path / name
-        assert main(["--project", str(clinic_project), "--out", str(single), "--quiet",
-                     "patient", "--clinic", str(clinic_project / "clinics" / name)]) == 0
-        fast = batch / f"demo-patient-{name}-letter.pdf"
-        full = single / f"demo-patient-{name}-letter.pdf"
-        assert page_texts(fast) == page_texts(full)
-        assert outline(fast) == outline(full)
-        assert toc_entries(fast) == toc_entries(full)
-        assert structure_types(fast) == structure_types(full)
-        assert alt_texts(fast) == alt_texts(full)
-        assert PdfReader(fast).metadata == PdfReader(full).metadata
-        assert PdfReader(fast).trailer["/Root"]["/Lang"] == "en-GB"
-        assert subprocess.run(["qpdf", "--check", str(fast)], capture_output=True).returncode == 0
+    reused = build_batch(root, "patient", clinics, batch)
+    first = first_of_each_length(page_counts(batch, "demo-patient", clinics))
+    assert len(first) == 2  # the long notes need a page more
+    assert reused == {clinic: clinic not in first.values() for clinic in clinics}
+    for clinic in clinics:
+        if reused[clinic]:
+            assert_same_as_full_build(root, clinic, batch / f"demo-patient-{clinic}-letter.pdf",
+                                      tmp_path)
+    assert PdfReader(batch / "demo-patient-big-letter.pdf").trailer["/Root"]["/Lang"] == "en-GB"
     # no stream of a spliced copy (its XMP metadata included) names the copy it was made
     # from; page text is glyph-encoded, and is compared above
-    branch3 = all_stream_text(batch / "demo-patient-branch3-letter.pdf")
-    assert b"Branch 3" in branch3
-    assert b"Branch 2" not in branch3 and b"Riverside Community" not in branch3
+    notes2 = all_stream_text(batch / "demo-patient-notes2-letter.pdf")
+    assert b"Second Notes Clinic" in notes2 and b"First Notes Clinic" not in notes2
+    big = all_stream_text(batch / "demo-patient-big-letter.pdf")
+    assert b"Big Regional" in big and b"Riverside Community" not in big
+
+
+def test_a_ketamine_clinic_batch_reuses_shared_pages(ketamine_clinic_batch, tmp_path: Path
+                                                      ) -> None:
+    """The real booklet: back matter of one and two pages (a long note splits the care team
+    panel over two), each spliced from the first copy like it, with its links and bookmarks
+    where a full build has them."""
+    root, batch, reused = ketamine_clinic_batch
+    counts = page_counts(batch, "ketamine-patient", list(reused))
+    first = first_of_each_length({clinic: counts[clinic] for clinic in
+                                  sorted(counts, key=list(reused).index)})
+    assert len(first) >= 2, counts  # the small clinics' back matter fits one page
+    assert reused == {clinic: clinic not in first.values() for clinic in reused}
+    for clinic in ("notes1", "mini2"):  # a taller panel than the first copy's; a lower one
+        assert_same_as_full_build(root, clinic, batch / f"ketamine-patient-{clinic}-letter.pdf",
+                                  tmp_path)
+
+
+def test_a_copy_that_cannot_be_spliced_is_built_in_full_with_a_warning(
+        clinic_project: Path, monkeypatch, capsys) -> None:
+    from booklet import splice
+
+    def refuse(body: bytes, clinic_pages: bytes) -> bytes:
+        raise splice.CannotSplice("a shape splicing does not know")
+
+    monkeypatch.setattr(splice, "splice_clinic_pages", refuse)
+    riverside = (clinic_project / "clinics/riverside/clinic.toml").read_text()
+    branch = clinic_project / "clinics" / "branch"
+    shutil.copytree(clinic_project / "clinics/riverside", branch)
+    (branch / "clinic.toml").write_text(riverside.replace("Riverside Community Clinic",
+                                                          "Branch Clinic"))
+    assert run(clinic_project, "patient", "--clinic", "all", "--jobs", "1") == 0
+    err = capsys.readouterr().err
+    assert err.count("could not reuse") == 1, err
+    assert "warning: demo patient riverside: could not reuse the pages laid out for another " \
+           "clinic's copy, so built this copy in full" in err
+    text = " ".join(page_texts(clinic_project / "out" / RIVERSIDE))
+    assert "Riverside Community Clinic" in text and "Branch Clinic" not in text
+
+
+def test_files_splicing_does_not_expect_are_refused_not_a_crash(small_build: Path) -> None:
+    from booklet.splice import CannotSplice, back_pages, splice_clinic_pages
+
+    path = small_build / "demo-patient-letter.pdf"
+    body = path.read_bytes()
+    assert 1 <= back_pages(body) < len(PdfReader(path).pages)
+    for clinic_pages in (b"not a PDF", body):  # the second: more than a cover and back matter
+        with pytest.raises(CannotSplice):
+            splice_clinic_pages(body, clinic_pages)
+    with pytest.raises(CannotSplice):
+        back_pages(b"%PDF-1.7 truncated")
 
 
 def test_a_copy_whose_back_page_runs_over_is_built_in_full(clinic_project: Path,
-                                                          tmp_path: Path) -> None:
+                                                          tmp_path: Path, capsys) -> None:
     """The first copy of a layout has a long note, so its care team panel fills a page of its
     own: the next clinic's copy cannot reuse those pages and must not show that clinic."""
     riverside = (clinic_project / "clinics/riverside/clinic.toml").read_text()
@@ -248,3 +328,4 @@ def test_a_copy_whose_back_page_runs_over_is_built_in_full(clinic_project: Path,
     assert "Zeta Clinic" in zeta and "Riverside Community Clinic" not in zeta
     assert len(PdfReader(batch / "demo-patient-riverside-letter.pdf").pages) == \
         len(PdfReader(batch / "demo-patient-zeta-letter.pdf").pages) + 1
+    assert "could not reuse" not in capsys.readouterr().err  # it was not a failure

@@ -228,8 +228,8 @@ def test_the_longest_copies_go_out_first(small_project: Path, monkeypatch) -> No
     handed_out: list[str] = []
 
     def record(task, lay_out=None):
-        handed_out.append(task[1].stem)
-        return batch.Outcome(task[0], error="not built")
+        handed_out.append(task.job.stem)
+        return batch.Outcome(task.index, error="not built")
 
     monkeypatch.setattr(batch, "build_one", record)
     list(batch.run(jobs, None))

@@ -3,6 +3,7 @@ folder left, nothing written), and workers die with their parent however it ends
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import shutil
 import signal
@@ -79,3 +80,21 @@ def test_workers_die_with_their_parent(batch_project: Path, tmp_path: Path) -> N
     while live_processes_in_group(run.pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert live_processes_in_group(run.pid) == []
+
+
+def worker_pid(task: int) -> int:
+    return os.getpid()
+
+
+def test_long_batches_get_fresh_workers(monkeypatch) -> None:
+    """WeasyPrint's memory grows over many documents: after RECYCLE_AFTER tasks each, the
+    workers are replaced by fresh ones, which still take every task, and none is left."""
+    from booklet import batch
+
+    monkeypatch.setattr(batch, "RECYCLE_AFTER", 2)
+    with batch.Workers(2) as workers:
+        pids = list(workers.map_unordered(worker_pid, list(range(10))))
+    assert len(pids) == 10
+    assert len(set(pids)) >= 3  # 4 tasks, 4 tasks, 2 tasks: three sets of workers at least
+    assert os.getpid() not in pids
+    assert multiprocessing.active_children() == []
