@@ -45,6 +45,7 @@ examples:
   python build.py patient --fold --preview             a folded booklet and a contact sheet
   python build.py clinician --print-shop --bleed 5mm   bleed and crop marks for a print shop
   python build.py patient --set font_size=14pt --set notes_pages=2
+  python build.py serve            the browser app, at http://127.0.0.1:8000/ (serve --help)
 
 exit codes: 0 success, 1 --check found problems, 2 bad input (the message says what to fix),
 130 stopped by Ctrl-C, 143 stopped by SIGTERM.""")
@@ -150,6 +151,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_command(argv: list[str] | None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["serve"]:  # the browser app has its own options
+        from booklet.serve import main as serve
+
+        return serve(argv[1:])
     parser = make_parser()
     try:
         args = parser.parse_args(argv)
