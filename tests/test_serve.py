@@ -368,3 +368,16 @@ def tab_to(page, control: str) -> None:
                          "document.activeElement.textContent.trim()") == control:
             return
     raise AssertionError(f"Tab never reaches {control}")
+
+
+def test_serve_documents_its_options_and_refuses_a_bad_port(capsys) -> None:
+    from booklet.serve import main, make_parser
+
+    readme = (REPO / "README.md").read_text()
+    for action in make_parser()._actions:
+        for option in action.option_strings:
+            if option not in ("-h", "--help"):
+                assert action.help and re.search(rf"[\s`]{re.escape(option)}(?![\w-])",
+                                                 readme), option
+    assert main(["--port", "70000"]) == 2
+    assert "expected a port number from 0 to 65535, not '70000'" in capsys.readouterr().err
