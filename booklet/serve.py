@@ -104,7 +104,7 @@ class Server:
         self.views: dict[tuple, EditorView] = {}
         self.editor_lock = asyncio.Lock()
         self.version = 0
-        self.private = self.project
+        self.private = self.project  # until the server starts: then its own folder in it
         self.workers: Any = None
         language = user_language()
         self.lang = language.tag
@@ -164,7 +164,7 @@ class Server:
                 for job in project.jobs([])]
 
     async def clinic_page(self, request: Request) -> Response:
-        if request.method == "GET":
+        if request.method != "POST":
             return await self.show_form(ClinicForm())
         form = await self.read_post(request)
         kept = self.logos.get(str(form.get("logo_kept", "")))

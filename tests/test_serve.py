@@ -381,3 +381,24 @@ def test_serve_documents_its_options_and_refuses_a_bad_port(capsys) -> None:
                                                  readme), option
     assert main(["--port", "70000"]) == 2
     assert "expected a port number from 0 to 65535, not '70000'" in capsys.readouterr().err
+
+
+def test_a_jpeg_logo_becomes_a_png_and_a_hostile_svg_is_refused() -> None:
+    import io
+
+    from PIL import Image
+
+    from booklet.clinic_form import check_logo
+    from booklet.errors import BookletError
+
+    jpeg = io.BytesIO()
+    Image.new("RGB", (40, 20), (200, 30, 30)).save(jpeg, "JPEG")
+    logo = check_logo("Our Logo.JPG", jpeg.getvalue())
+    assert logo.name == "logo.png" and logo.data.startswith(b"\x89PNG\r\n\x1a\n")
+    entities = (b'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "aaaa">]>'
+                b'<svg xmlns="http://www.w3.org/2000/svg">&a;</svg>')
+    for name, data, message in (("logo.svg", entities, "has a DTD or entities"),
+                                ("logo.gif", PNG, "a logo must be a PNG, JPEG or SVG file"),
+                                ("logo.jpg", b"<html></html>", "is not a PNG, JPEG or SVG image")):
+        with pytest.raises(BookletError, match=message):
+            check_logo(name, data)
