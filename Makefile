@@ -12,7 +12,7 @@ TEST_TOOLS := qpdf poppler-utils ghostscript default-jre-headless libjaxb-java c
 LOCALES := booklet/locales
 CATALOGS := $(wildcard $(LOCALES)/*/LC_MESSAGES/booklet.po)
 
-.PHONY: all build test check bench lint clean system-libs test-tools catalogs messages
+.PHONY: all build test check bench serve lint clean system-libs test-tools catalogs messages
 
 all: build
 
@@ -46,6 +46,11 @@ test: $(VENV)/.installed test-tools catalogs
 
 check: $(VENV)/.installed catalogs
 	$(PY) build.py --check
+
+# The browser app: clinic copies from a form and an editor's live preview, at
+# http://127.0.0.1:8000/ (build.py serve --help for the port, host and project).
+serve: $(VENV)/.installed catalogs
+	$(PY) build.py serve
 
 bench: $(VENV)/.installed catalogs
 	$(PY) benchmarks/bench.py

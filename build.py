@@ -49,6 +49,7 @@ examples:
   python build.py patient --set font_size=14pt --set notes_pages=2
   python build.py --clinic all --shard auto --out shard   the slice a CI or batch job is given
   python build.py merge-manifests --out output shard-1 shard-2 shard-3   join the slices
+  python build.py serve            the browser app, at http://127.0.0.1:8000/ (serve --help)
 
 'merge-manifests' as the first argument is the command that joins the shards' folders (see
 build.py merge-manifests --help); to build a booklet of that name, put an option first.
@@ -178,6 +179,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_command(argv: list[str] | None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["serve"]:  # the browser app has its own options
+        from booklet.serve import main as serve
+
+        return serve(argv[1:])
     merging = argv[:1] == [MERGE]
     parser = make_merge_parser() if merging else make_parser()
     try:

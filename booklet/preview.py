@@ -63,3 +63,14 @@ def contact_sheet(pdf: bytes, columns: int = 4, thumb_width: int = 220) -> bytes
     out = io.BytesIO()
     sheet.save(out, format="PNG")
     return out.getvalue()
+
+
+def page_image(pdf: bytes, index: int, width: int) -> bytes:
+    """PNG bytes of one page (0 is the first, -1 the last), `width` pixels wide."""
+    with pdfium.PdfDocument(pdf) as document:
+        page = document[index % len(document)]
+        image = page.render(scale=OVERSAMPLE * width / page.get_width()).to_pil()
+    out = io.BytesIO()
+    image.resize((width, round(image.height * width / image.width)),
+                 Image.Resampling.LANCZOS).save(out, format="PNG")
+    return out.getvalue()

@@ -138,7 +138,8 @@ def english_left(source: str) -> list[str]:
 
 
 def test_no_english_is_left_in_the_templates_outside_the_catalog() -> None:
-    for path in sorted((REPO / "templates").iterdir()):
+    app_pages = (REPO / "booklet/app").glob("*.html")  # the browser app's (build.py serve)
+    for path in [*sorted((REPO / "templates").iterdir()), *sorted(app_pages)]:
         if path.suffix in (".html", ".css"):
             assert not english_left(path.read_text()), (path.name, english_left(path.read_text()))
 
@@ -166,6 +167,8 @@ NOT_MESSAGES = {
     ("pdf.py", ".notdef glyph rendered"),  # WeasyPrint's log message that pdf.py looks for
     ("impose.py", "saddle stitching needs"),  # a guard: project.py pads to 4 pages first
     ("splice.py", ""),  # CannotSplice reasons: never printed, the copy is built in full
+    ("serve.py", "build.py serve"),  # the command's name, as typed
+    ("serve.py", "attachment; filename="),  # an HTTP header
 }
 OPTION = re.compile(r"--[\w-]+")  # an option's name is not English
 PRINTED_WORD = re.compile(r"[A-Za-z]{2,}|\be\.g\.")
@@ -204,7 +207,8 @@ def english_in_code(source: str, name: str) -> list[str]:
             exempt.add(id(node.args[0]))
         if isinstance(node, ast.Call):
             exempt.update(id(kw.value) for kw in node.keywords if kw.arg == "description")
-        if isinstance(node, ast.FunctionDef | ast.ClassDef | ast.Module) and node.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Module) \
+                and node.body:
             first = node.body[0]
             if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
                 exempt.add(id(first.value))
