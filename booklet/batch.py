@@ -159,9 +159,10 @@ def build_one(task: tuple[int, Job, bool, bytes | None, int],
         return Outcome(index, error=str(error))
     warnings = [section.removal_warning for section in built.rendered.sections
                 if section.removal_warning] + built.rendered.font_warnings
+    layout = [finding.message(job.edition.print_variant) for finding in built.pdf.layout]
     return Outcome(index, built.pdf.data, built.pdf.pages, built.seconds, built.imposed,
                    built.rendered.standalone_html if keep_html else "",
-                   warnings + built.pdf.warnings)
+                   warnings + built.pdf.warnings + layout)
 
 
 def run(jobs: list[Job], workers: Workers | None, keep_html: bool = False,

@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlsplit
 from booklet.errors import BookletError, display_path
 from booklet.fonts import printed_text, use_shipped_fonts_only
 from booklet.i18n import _
+from booklet.layout import Finding, check_layout
 from booklet.sandbox import inside
 
 MAX_DATA_URL_BYTES = 1_000_000
@@ -26,6 +27,7 @@ class Pdf:
     data: bytes
     pages: int
     warnings: list[str]
+    layout: tuple[Finding, ...] = ()  # what the layout check found (booklet.layout)
 
 
 def jailed_fetcher(roots: Iterable[Path]):
@@ -112,7 +114,8 @@ def stylesheet(text: str, base_url: str, roots: tuple[Path, ...]):
 
 def html_to_pdf(html: str, stylesheets: Iterable[str], base_url: str, roots: Iterable[Path],
                 source: Path) -> Pdf:
-    """Lays out and writes the PDF; `source` names the file blamed for a refused resource."""
+    """Lays out, checks the layout of (booklet.layout) and writes the PDF; `source` names
+    the file blamed for a refused resource."""
     from weasyprint import HTML
     from weasyprint.urls import FatalURLFetchingError
 
@@ -126,6 +129,7 @@ def html_to_pdf(html: str, stylesheets: Iterable[str], base_url: str, roots: Ite
         css = [stylesheet(text, base_url, roots) for text in stylesheets]
         document = HTML(string=html, base_url=base_url, url_fetcher=jailed_fetcher(roots)).render(
             stylesheets=css, font_config=font_configuration())
+        layout = tuple(check_layout(document.pages))
         data = document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=True,
                                   finisher=_full_bleed_box)
     except FatalURLFetchingError as error:
@@ -140,4 +144,4 @@ def html_to_pdf(html: str, stylesheets: Iterable[str], base_url: str, roots: Ite
                                        "code": f"{ord(char):04X}"}
                  for char in dict.fromkeys(collect.boxes) if char not in written]
     # the characters that are written have a warning naming their file and line (render.py)
-    return Pdf(data, len(document.pages), collect.messages + generated)
+    return Pdf(data, len(document.pages), collect.messages + generated, layout)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -279,7 +279,7 @@ class Job:
         edition = self.edition
         return (["--fold"] if edition.saddle_stitch else []) + ["--paper", edition.paper] + (
             ["--large-print"] if edition.large_print else []) + (
-            ["--print-shop"] if edition.bleed != "0mm" or edition.crop_marks else [])
+            ["--print-shop"] if edition.print_shop else [])
 
     @property
     def text_size(self) -> int:
@@ -305,7 +305,9 @@ class Job:
         rendered = self.render(last_page=pages)
         clinic_pages = self.to_pdf(rendered, lay_out)
         data = splice_clinic_pages(body, clinic_pages.data)
-        return Built(rendered, Pdf(data, pages, clinic_pages.warnings),
+        layout = tuple(replace(finding, page=pages) if finding.page > 1 else finding
+                       for finding in clinic_pages.layout)  # the back page is the last
+        return Built(rendered, Pdf(data, pages, clinic_pages.warnings, layout),
                      time.perf_counter() - started)
 
     def to_pdf(self, rendered: RenderedEdition, lay_out: LayOut = html_to_pdf) -> Pdf:

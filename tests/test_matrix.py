@@ -1,10 +1,18 @@
-"""The print matrix: every edition, paper, normal or large print, flat or folded builds, folded
-booklets come to whole sheets, and each notes page fills exactly one page."""
+"""The print matrix: every edition, paper, normal or large print, flat or folded, plain or for a
+print shop, with and without a clinic builds with a clean layout check, folded booklets come
+to whole sheets, and each notes page fills exactly one page; the ketamine booklet's most
+stressed variants have a clean layout check too."""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import itertools
+import re
+import shutil
 from pathlib import Path
 
+import pdfplumber
 import pytest
 from pypdf import PdfReader
 
@@ -14,6 +22,7 @@ from tests.conftest import REPO, SMALL_PROJECT, make_project
 
 EDITIONS = ("clinician", "patient", "policymaker")  # the small project's
 NOTES_TITLE = "My notes and questions"
+LAYOUT = re.compile(r"^warning: .*, page \d+: ")  # a layout check finding
 
 
 def page_texts(path: Path) -> list[str]:
@@ -35,35 +44,84 @@ def check_copy(path: Path, folded: bool) -> None:
                 "Last reviewed" in following), f"{path.name}: notes page {number} runs on"
 
 
+def layout_findings(err: str) -> list[str]:
+    """The layout check's warnings in what a build wrote to stderr."""
+    return [line for line in err.splitlines() if LAYOUT.search(line)]
+
+
 @pytest.mark.parametrize("paper", ["letter", "a4", "a5", "half-letter"])
-def test_every_edition_and_variant_builds_on(tmp_path: Path, paper: str) -> None:
+def test_every_edition_and_variant_builds_on(tmp_path: Path, paper: str,
+                                            capsys: pytest.CaptureFixture) -> None:
+    """Every edition, normal or large print, flat or folded, plain or for a print shop, with
+    and without a clinic: it builds, and the layout check finds nothing."""
     root = make_project(tmp_path / "project", SMALL_PROJECT)
-    for large in (False, True):
-        for folded in (False, True):
-            out = tmp_path / f"out-{large}-{folded}"
-            args = ["--project", str(root), "--out", str(out), "--quiet", "--paper", paper]
-            args += (["--large-print"] if large else []) + (["--fold"] if folded else [])
-            assert main(args) == 0, args
-            page_paper = FOLDED[paper] if folded else paper
-            variant = "-large-print" if large else ""
-            for edition in EDITIONS:
-                check_copy(out / f"demo-{edition}-{page_paper}{variant}.pdf", folded)
-                if folded:
-                    imposed = out / f"demo-{edition}-{page_paper}{variant}-booklet.pdf"
-                    assert len(PdfReader(imposed).pages) * 2 == len(
-                        PdfReader(out / f"demo-{edition}-{page_paper}{variant}.pdf").pages)
+    shutil.copytree(REPO / "clinics" / "riverside", root / "clinics" / "riverside")
+    for large, folded, shop, clinic in itertools.product((False, True), repeat=4):
+        out = tmp_path / f"out-{large}-{folded}-{shop}-{clinic}"
+        args = ["--project", str(root), "--out", str(out), "--quiet", "--paper", paper]
+        args += (["--large-print"] if large else []) + (["--fold"] if folded else [])
+        args += (["--print-shop"] if shop else []) + (
+            ["--clinic", str(root / "clinics" / "riverside")] if clinic else [])
+        assert main(args) == 0, args
+        assert layout_findings(capsys.readouterr().err) == [], args
+        page_paper = FOLDED[paper] if folded else paper
+        variant = ("-large-print" if large else "") + ("-print-shop" if shop else "")
+        whose = "-riverside" if clinic else ""
+        for edition in EDITIONS:
+            stem = f"demo-{edition}{whose}-{page_paper}{variant}"
+            check_copy(out / f"{stem}.pdf", folded)
+            if folded:
+                imposed = out / f"{stem}-booklet.pdf"
+                assert len(PdfReader(imposed).pages) * 2 == len(
+                    PdfReader(out / f"{stem}.pdf").pages)
 
 
-def test_ketamine_patient_large_print_folds(tmp_path: Path) -> None:
-    """The case issue 15 reported: it stopped at '78 pages after padding with notes pages'."""
-    assert main(["--project", str(REPO), "--out", str(tmp_path), "--quiet", "patient",
-                 "--lang", "en", "--large-print", "--fold"]) == 0
-    reading = tmp_path / "ketamine-patient-half-letter-large-print.pdf"
-    check_copy(reading, folded=True)
-    texts = page_texts(reading)
+@pytest.fixture(scope="module", params=["a5", "half-letter"])
+def ketamine_stressed(request: pytest.FixtureRequest,
+                      tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, str]:
+    """The ketamine patient (English and Spanish) and clinician editions in their most
+    stressed variant, large print folded into a small booklet, built once per paper: the
+    paper, the output folder and what the build wrote to stderr."""
+    out = tmp_path_factory.mktemp(f"stressed-{request.param}")
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = main(["--project", str(REPO), "--out", str(out), "--quiet", "patient",
+                     "clinician", "--paper", request.param, "--large-print", "--fold"])
+    assert code == 0, err.getvalue()
+    return request.param, out, err.getvalue()
+
+
+def test_ketamine_stressed_variants_have_a_clean_layout(
+        ketamine_stressed: tuple[str, Path, str]) -> None:
+    paper, out, err = ketamine_stressed
+    assert layout_findings(err) == []
+    for stem in ("patient", "patient-es", "clinician"):
+        check_copy(out / f"ketamine-{stem}-{paper}-large-print.pdf", folded=True)
+
+
+def test_ketamine_patient_large_print_folds(ketamine_stressed: tuple[str, Path, str]) -> None:
+    """The case issue 15 reported: it stopped at '78 pages after padding with notes pages'.
+    The notes pages come together, just before the back pages."""
+    paper, out, _err = ketamine_stressed
+    texts = page_texts(out / f"ketamine-patient-{paper}-large-print.pdf")
     notes = [number for number, text in enumerate(texts, 1) if NOTES_TITLE in text]
     assert notes and notes == list(range(notes[0], notes[0] + len(notes)))
     assert "Your care team" in texts[notes[-1]]  # the back pages follow the last notes page
+
+
+def test_back_pages_never_carry_the_notes_running_header(
+        ketamine_stressed: tuple[str, Path, str]) -> None:
+    """A clinician copy has no care team panel: its back pages have no section in their
+    running header, not the padding notes pages' 'Notes'."""
+    paper, out, _err = ketamine_stressed
+    with pdfplumber.open(out / f"ketamine-clinician-{paper}-large-print.pdf") as pdf:
+        texts = [page.extract_text() or "" for page in pdf.pages]
+        back = next(number for number, text in enumerate(texts) if "Last reviewed" in text)
+        assert any(NOTES_TITLE in text for text in texts[:back])  # padded with notes pages
+        for page in pdf.pages[back:]:
+            header = page.crop((page.width / 2, 0, page.width, 36)).extract_text() or ""
+            assert "Notes" not in header, page.page_number
+            assert header in ("", "Getting help now"), (page.page_number, header)
 
 
 def test_blank_pages_pad_what_notes_pages_cannot(small_project: Path, tmp_path: Path,
