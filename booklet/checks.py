@@ -184,30 +184,36 @@ def check_job(job: Job) -> Report:
 def layout_errors(jobs: list[Job]) -> list[list[str]]:
     """Per job, what the layout check finds when it is laid out in its own print variant and
     in each one its edition's `check_variants` lists (in worker processes, at most one per
-    core): each finding, or the error that stopped the layout."""
+    core): each finding, or the error that stopped the layout, variant by variant."""
     from booklet.batch import Workers
 
-    tasks = []
+    owners, tasks = [], []
     for index, job in enumerate(jobs):
         variants = {job.edition.print_variant: job.edition}
         for variant in job.edition.check_variants:
             edition = job.edition.in_variant(variant)
             variants.setdefault(edition.print_variant, edition)
-        tasks += [(index, replace(job, edition=edition)) for edition in variants.values()]
+        for edition in variants.values():
+            owners.append(index)
+            tasks.append((len(tasks), replace(job, edition=edition)))
+    results: dict[int, list[str]] = {}
+    if tasks:
+        with Workers(min(os.cpu_count() or 1, len(tasks))) as workers:
+            results = dict(workers.map_unordered(_lay_out, tasks))
     found: list[list[str]] = [[] for _job in jobs]
-    with Workers(min(os.cpu_count() or 1, len(tasks))) as workers:
-        for index, messages in workers.map_unordered(_lay_out, tasks):
-            found[index] += messages
-    return [sorted(messages) for messages in found]
+    for position, index in enumerate(owners):
+        found[index] += results[position]
+    return found
 
 
 def _lay_out(task: tuple[int, Job]) -> tuple[int, list[str]]:
-    index, job = task
+    position, job = task
     try:
         built = job.build()
     except BookletError as error:
-        return index, [f"{job.edition.print_variant}: {single}" for single in error.each()]
-    return index, [finding.message(job.edition.print_variant) for finding in built.pdf.layout]
+        return position, [f"{job.edition.print_variant}: {single}" for single in error.each()]
+    return position, [finding.message(job.edition.print_variant)
+                      for finding in built.pdf.layout]
 
 
 def _path(rendered: RenderedEdition, section_id: str) -> Path:

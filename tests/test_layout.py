@@ -38,7 +38,7 @@ BROKEN_CSS = """
 .edition-clinician .chapter h2 { break-after: page !important; }  /* each ends its page */
 .admonition { max-height: 5em; overflow: hidden; }  /* a box that clips its text */
 """
-LONG_NOTICE = "Read this notice in full before you use this booklet. " * 11  # 600 characters
+LONG_NOTICE = "Read this notice in full before you use this booklet. " * 20  # 1100 characters
 
 
 @pytest.fixture(scope="module")
@@ -49,9 +49,9 @@ def broken(tmp_path_factory: pytest.TempPathFactory) -> Path:
         + f'\n[editions.patient]\ndisclaimer = "{LONG_NOTICE}"\n'})
     css = root / "templates" / "print.css"
     css.write_text(css.read_text(encoding="utf-8") + BROKEN_CSS, encoding="utf-8")
-    (root / "editions" / "patient.toml").write_text(
-        (root / "editions" / "patient.toml").read_text(encoding="utf-8")
-        + 'check_variants = ["a5 large-print"]\n', encoding="utf-8")
+    patient = root / "editions" / "patient.toml"
+    patient.write_text(patient.read_text(encoding="utf-8")
+                       + 'check_variants = ["a5 large-print"]\n', encoding="utf-8")
     return root
 
 

@@ -40,8 +40,9 @@ def check_copy(path: Path, folded: bool) -> None:
         if NOTES_TITLE in text:
             following = texts[number].replace("- ", "") if number < len(texts) else ""
             # the next page is another notes page or the back pages, not the rest of this one
-            assert NOTES_TITLE in following or "Not medical advice" in following or (
-                "Last reviewed" in following), f"{path.name}: notes page {number} runs on"
+            assert any(start in following for start in (
+                NOTES_TITLE, "Your care team", "Last reviewed", "Not medical advice")), (
+                f"{path.name}: notes page {number} runs on")
 
 
 def layout_findings(err: str) -> list[str]:
@@ -52,11 +53,14 @@ def layout_findings(err: str) -> list[str]:
 @pytest.mark.parametrize("paper", ["letter", "a4", "a5", "half-letter"])
 def test_every_edition_and_variant_builds_on(tmp_path: Path, paper: str,
                                             capsys: pytest.CaptureFixture) -> None:
-    """Every edition, normal or large print, flat or folded, plain or for a print shop, with
-    and without a clinic: it builds, and the layout check finds nothing."""
+    """Every edition, normal or large print, flat or folded, plain or a clinic's copy for a
+    print shop: it builds, and the layout check finds nothing. (A print shop's bleed lies
+    outside the page, so it does not change the layout; a clinic's cover and back page do.
+    Pairing them keeps the matrix quick.)"""
     root = make_project(tmp_path / "project", SMALL_PROJECT)
     shutil.copytree(REPO / "clinics" / "riverside", root / "clinics" / "riverside")
-    for large, folded, shop, clinic in itertools.product((False, True), repeat=4):
+    for large, folded, shop in itertools.product((False, True), repeat=3):
+        clinic = shop
         out = tmp_path / f"out-{large}-{folded}-{shop}-{clinic}"
         args = ["--project", str(root), "--out", str(out), "--quiet", "--paper", paper]
         args += (["--large-print"] if large else []) + (["--fold"] if folded else [])
