@@ -22,6 +22,9 @@ from tests.conftest import REPO, SMALL_PROJECT, make_project
 
 EDITIONS = ("clinician", "patient", "policymaker")  # the small project's
 NOTES_TITLE = "My notes and questions"
+ENGLISH = (NOTES_TITLE, "Your care team", "Last reviewed", "Not medical advice")
+SPANISH = ("Mis notas y preguntas", "Su equipo de atención", "Última revisión",
+           "No es consejo médico")
 LAYOUT = re.compile(r"^warning: .*, page \d+: ")  # a layout check finding
 
 
@@ -30,18 +33,19 @@ def page_texts(path: Path) -> list[str]:
     return [" ".join((page.extract_text() or "").split()) for page in PdfReader(path).pages]
 
 
-def check_copy(path: Path, folded: bool) -> None:
-    """Whole sheets when folded; every notes section on one page; the back page last."""
+def check_copy(path: Path, folded: bool, words: tuple[str, ...] = ENGLISH) -> None:
+    """Whole sheets when folded; every notes section on one page; the back page last. `words`:
+    the notes pages' title, then the first words of each back page, the notice's last."""
+    notes_title, *back = words
     texts = page_texts(path)
     if folded:
         assert len(texts) % 4 == 0, f"{path.name}: {len(texts)} pages"
-    assert "Not medical advice" in " ".join(texts[-2:]), path.name  # the back pages end it
+    assert back[-1] in " ".join(texts[-2:]), path.name  # the back pages end it
     for number, text in enumerate(texts, 1):
-        if NOTES_TITLE in text:
+        if notes_title in text:
             following = texts[number].replace("- ", "") if number < len(texts) else ""
             # the next page is another notes page or the back pages, not the rest of this one
-            assert any(start in following for start in (
-                NOTES_TITLE, "Your care team", "Last reviewed", "Not medical advice")), (
+            assert any(start in following for start in words), (
                 f"{path.name}: notes page {number} runs on")
 
 
@@ -99,8 +103,8 @@ def test_ketamine_stressed_variants_have_a_clean_layout(
         ketamine_stressed: tuple[str, Path, str]) -> None:
     paper, out, err = ketamine_stressed
     assert layout_findings(err) == []
-    for stem in ("patient", "patient-es", "clinician"):
-        check_copy(out / f"ketamine-{stem}-{paper}-large-print.pdf", folded=True)
+    for stem, words in (("patient", ENGLISH), ("patient-es", SPANISH), ("clinician", ENGLISH)):
+        check_copy(out / f"ketamine-{stem}-{paper}-large-print.pdf", True, words)
 
 
 def test_ketamine_patient_large_print_folds(ketamine_stressed: tuple[str, Path, str]) -> None:
@@ -113,19 +117,22 @@ def test_ketamine_patient_large_print_folds(ketamine_stressed: tuple[str, Path, 
     assert "Your care team" in texts[notes[-1]]  # the back pages follow the last notes page
 
 
-def test_back_pages_never_carry_the_notes_running_header(
-        ketamine_stressed: tuple[str, Path, str]) -> None:
+@pytest.mark.parametrize("paper", ["letter", "a5"])
+def test_back_pages_never_carry_the_notes_running_header(small_project: Path, tmp_path: Path,
+                                                         paper: str) -> None:
     """A clinician copy has no care team panel: its back pages have no section in their
-    running header, not the padding notes pages' 'Notes'."""
-    paper, out, _err = ketamine_stressed
-    with pdfplumber.open(out / f"ketamine-clinician-{paper}-large-print.pdf") as pdf:
+    running header, not the notes pages' 'Notes' before them."""
+    assert main(["--project", str(small_project), "--out", str(tmp_path), "--quiet",
+                 "clinician", "--set", "notes_pages=1", "--paper", paper]) == 0
+    with pdfplumber.open(tmp_path / f"demo-clinician-{paper}.pdf") as pdf:
         texts = [page.extract_text() or "" for page in pdf.pages]
-        back = next(number for number, text in enumerate(texts) if "Last reviewed" in text)
-        assert any(NOTES_TITLE in text for text in texts[:back])  # padded with notes pages
-        for page in pdf.pages[back:]:
-            header = page.crop((page.width / 2, 0, page.width, 36)).extract_text() or ""
-            assert "Notes" not in header, page.page_number
-            assert header in ("", "Getting help now"), (page.page_number, header)
+        back = next(number for number, text in enumerate(texts)
+                    if "Clinician edition · version" in text)  # the imprint
+        assert NOTES_TITLE in texts[back - 1]
+        headers = [page.crop((page.width / 2, 0, page.width, 40)).extract_text() or ""
+                   for page in pdf.pages[back - 1:]]
+    assert headers[0] == "Notes"  # the notes page's own header, as the check reads it
+    assert all(header in ("", "Getting help now") for header in headers[1:]), headers
 
 
 def test_blank_pages_pad_what_notes_pages_cannot(small_project: Path, tmp_path: Path,
