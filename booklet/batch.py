@@ -230,11 +230,13 @@ def build_one(task: Task, lay_out: LayOut = html_to_pdf) -> Outcome:
         return Outcome(task.index, error=str(error))
     warnings += [section.removal_warning for section in built.rendered.sections
                  if section.removal_warning] + built.rendered.font_warnings
+    layout = [finding.message(job.edition.print_variant) for finding in built.pdf.layout]
     loaded = {**(body.loaded if body and partial else {}), **file_hashes(built.pdf.loaded)}
     return Outcome(task.index, built.pdf.data, built.pdf.pages, built.seconds, built.imposed,
                    built.print_pack,
                    built.rendered.standalone_html if task.keep_html else "",
-                   warnings + built.pdf.warnings, key=key, loaded=loaded, spliced=spliced)
+                   warnings + built.pdf.warnings + layout, key=key, loaded=loaded,
+                   spliced=spliced)
 
 
 def _cannot_reuse() -> str:

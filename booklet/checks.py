@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
@@ -180,6 +181,41 @@ def check_job(job: Job) -> Report:
     return report
 
 
+def layout_errors(jobs: list[Job]) -> list[list[str]]:
+    """Per job, what the layout check finds when it is laid out in its own print variant and
+    in each one its edition's `check_variants` lists (in worker processes, at most one per
+    core): each finding, or the error that stopped the layout, variant by variant."""
+    from booklet.batch import Workers
+
+    owners, tasks = [], []
+    for index, job in enumerate(jobs):
+        variants = {job.edition.print_variant: job.edition}
+        for variant in job.edition.check_variants:
+            edition = job.edition.in_variant(variant)
+            variants.setdefault(edition.print_variant, edition)
+        for edition in variants.values():
+            owners.append(index)
+            tasks.append((len(tasks), replace(job, edition=edition)))
+    results: dict[int, list[str]] = {}
+    if tasks:
+        with Workers(min(os.cpu_count() or 1, len(tasks))) as workers:
+            results = dict(workers.map_unordered(_lay_out, tasks))
+    found: list[list[str]] = [[] for _job in jobs]
+    for position, index in enumerate(owners):
+        found[index] += results[position]
+    return found
+
+
+def _lay_out(task: tuple[int, Job]) -> tuple[int, list[str]]:
+    position, job = task
+    try:
+        built = job.build()
+    except BookletError as error:
+        return position, [f"{job.edition.print_variant}: {single}" for single in error.each()]
+    return position, [finding.message(job.edition.print_variant)
+                      for finding in built.pdf.layout]
+
+
 def _path(rendered: RenderedEdition, section_id: str) -> Path:
     return next(s.path for s in rendered.sections if s.id == section_id)
 
@@ -213,9 +249,16 @@ def unprinted_sections(project: Project) -> list[str]:
 
 def run_checks(project: Project, jobs: list[Job], reporter: Reporter, *, strict: bool = False,
                as_json: bool = False, today: date | None = None) -> int:
-    """Prints the report; 0 when clean, 1 when any error (or, with strict, any warning)."""
+    """Prints the report; 0 when clean, 1 when any error (or, with strict, any warning, and
+    any layout finding: strict lays out each copy, see layout_errors)."""
     today = today or date.today()
     reports = [check_job(job) for job in jobs]
+    if strict:  # only what renders can be laid out
+        laid_out = [(job, report) for job, report in zip(jobs, reports, strict=True)
+                    if report.cited is not None]
+        for (_job, report), errors in zip(laid_out, layout_errors([j for j, _r in laid_out]),
+                                          strict=True):
+            report.errors += errors
     reminders = review_reminders((job.booklet for job in jobs), today)
     # a review due soon stays a warning under --strict; one that has passed is an error
     overdue = [r.message for r in reminders if r.passed and strict]

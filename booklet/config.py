@@ -28,7 +28,7 @@ from pydantic_core import ErrorDetails
 
 from booklet.errors import BookletError, closest, combined
 from booklet.i18n import _, is_country, parse_tag
-from booklet.paper import FOLDED, SMALL_PAPERS, Paper
+from booklet.paper import FOLDED, PAPER_SIZES, SMALL_PAPERS, Paper
 from booklet.sandbox import checked
 
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -61,7 +61,28 @@ def _country(code: str) -> str:
     return code
 
 
+VARIANT_OPTIONS = ("large-print", "fold", "print-shop")
+DEFAULT_BLEED = "3mm"  # --print-shop's
+
+
+def _print_variant(value: str) -> str:
+    """A print variant as `check_variants` lists it: an optional paper, then options."""
+    words = value.split()
+    for word in words:
+        if word not in PAPER_SIZES and word not in VARIANT_OPTIONS:
+            raise ValueError(_("'%(word)s' in '%(value)s' is neither a paper (%(papers)s) nor "
+                               "an option (%(options)s)") % {
+                "word": word, "value": value, "papers": ", ".join(PAPER_SIZES),
+                "options": ", ".join(VARIANT_OPTIONS)})
+    if len(set(words)) < len(words) or sum(word in PAPER_SIZES for word in words) > 1:
+        raise ValueError(_("'%(value)s' names a paper or an option twice") % {"value": value})
+    if not words:
+        raise ValueError(_("a print variant is empty; write e.g. 'a5 large-print fold'"))
+    return " ".join(words)
+
+
 LanguageTag = Annotated[str, AfterValidator(_tag)]
+PrintVariant = Annotated[str, AfterValidator(_print_variant)]
 Country = Annotated[str, AfterValidator(_country)]
 Countries = list[Country]
 
@@ -242,6 +263,9 @@ class Edition(Strict):
         False, description="Also write a folded booklet: half-size pages imposed 2-up.")
     bleed: str = Field("0mm", description="Print-shop bleed around each page, e.g. '3mm'.")
     crop_marks: bool = Field(False, description="Crop marks and a slug line, outside the bleed.")
+    check_variants: list[PrintVariant] = Field(
+        [], description="Print variants that --check --strict also lays out, e.g. "
+        "'a5 large-print fold'.")
 
     @field_validator("font_size")
     @classmethod
@@ -305,10 +329,33 @@ class Edition(Strict):
         return self.page_paper in SMALL_PAPERS
 
     @property
+    def print_variant(self) -> str:
+        """How the layout check names the print variant, e.g. 'a4 large-print fold': the
+        paper and the options, as `check_variants` spells them."""
+        return " ".join([self.paper] + ["large-print"] * self.large_print
+                        + ["fold"] * self.saddle_stitch + ["print-shop"] * self.print_shop)
+
+    @property
+    def print_shop(self) -> bool:
+        return self.bleed != "0mm" or self.crop_marks
+
+    def in_variant(self, variant: str) -> Edition:
+        """This edition printed as `variant` (one of check_variants): on its paper, or the one
+        named, with exactly the options named."""
+        words = variant.split()
+        shop = "print-shop" in words
+        return Edition.model_validate({
+            **self.model_dump(), "path": self.path,
+            "paper": next((word for word in words if word in PAPER_SIZES), self.paper),
+            "large_print": "large-print" in words, "saddle_stitch": "fold" in words,
+            "bleed": (self.bleed if self.print_shop else DEFAULT_BLEED) if shop else "0mm",
+            "crop_marks": shop})
+
+    @property
     def variant(self) -> str:
         """The part of the output name after the paper: '', '-large-print', '-print-shop'."""
         return ("-large-print" if self.large_print else "") + (
-            "-print-shop" if self.bleed != "0mm" or self.crop_marks else "")
+            "-print-shop" if self.print_shop else "")
 
 
 def read_toml(path: Path) -> tuple[dict[str, Any], str]:

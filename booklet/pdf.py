@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 from booklet.errors import BookletError, display_path
 from booklet.fonts import printed_text, use_shipped_fonts_only
 from booklet.i18n import _
+from booklet.layout import Finding, check_layout
 from booklet.sandbox import inside
 
 MAX_DATA_URL_BYTES = 1_000_000
@@ -28,6 +29,7 @@ class Pdf:
     pages: int
     warnings: list[str]
     loaded: tuple[str, ...] = ()  # the files the HTML loaded (images, logos), by path
+    layout: tuple[Finding, ...] = ()  # what the layout check found (booklet.layout)
 
 
 def jailed_fetcher(roots: Iterable[Path], loaded: set[str] | None = None):
@@ -117,7 +119,8 @@ def stylesheet(text: str, base_url: str, roots: tuple[Path, ...]):
 
 def html_to_pdf(html: str, stylesheets: Iterable[str], base_url: str, roots: Iterable[Path],
                 source: Path) -> Pdf:
-    """Lays out and writes the PDF; `source` names the file blamed for a refused resource."""
+    """Lays out, checks the layout of (booklet.layout) and writes the PDF; `source` names
+    the file blamed for a refused resource."""
     from weasyprint import HTML
     from weasyprint.urls import FatalURLFetchingError
 
@@ -133,6 +136,7 @@ def html_to_pdf(html: str, stylesheets: Iterable[str], base_url: str, roots: Ite
         document = HTML(string=html, base_url=base_url,
                         url_fetcher=jailed_fetcher(roots, loaded)).render(
             stylesheets=css, font_config=font_configuration())
+        layout = tuple(check_layout(document.pages))
         data = document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=True,
                                   output_intent="srgb", finisher=_full_bleed_box)
     except FatalURLFetchingError as error:
@@ -147,4 +151,5 @@ def html_to_pdf(html: str, stylesheets: Iterable[str], base_url: str, roots: Ite
                                        "code": f"{ord(char):04X}"}
                  for char in dict.fromkeys(collect.boxes) if char not in written]
     # the characters that are written have a warning naming their file and line (render.py)
-    return Pdf(data, len(document.pages), collect.messages + generated, tuple(sorted(loaded)))
+    return Pdf(data, len(document.pages), collect.messages + generated, tuple(sorted(loaded)),
+               layout)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -298,7 +298,7 @@ class Job:
         edition = self.edition
         return (["--fold"] if edition.saddle_stitch else []) + ["--paper", edition.paper] + (
             ["--large-print"] if edition.large_print else []) + (
-            ["--print-shop"] if edition.bleed != "0mm" or edition.crop_marks else [])
+            ["--print-shop"] if edition.print_shop else [])
 
     @property
     def text_size(self) -> int:
@@ -327,7 +327,11 @@ class Job:
         rendered = rendered or self.render(last_page=pages, back_pages=back_pages(body))
         clinic_pages = self.to_pdf(rendered, lay_out)
         data = splice_clinic_pages(body, clinic_pages.data)
-        return Built(rendered, Pdf(data, pages, clinic_pages.warnings, clinic_pages.loaded),
+        # the clinic's pages are its cover, then its back matter: the body's last pages
+        layout = tuple(replace(finding, page=pages - clinic_pages.pages + finding.page)
+                       if finding.page > 1 else finding for finding in clinic_pages.layout)
+        return Built(rendered, Pdf(data, pages, clinic_pages.warnings, clinic_pages.loaded,
+                                   layout),
                      time.perf_counter() - started)
 
     def to_pdf(self, rendered: RenderedEdition, lay_out: LayOut = html_to_pdf) -> Pdf:

@@ -111,6 +111,17 @@ CASES = {
     "unknown edition field": (
         {"editions/bad.toml": 'label = "Bad"\naudience = "patient"\npaper_size = "a4"\n'},
         ["bad"], "error: editions/bad.toml:3: unknown key 'paper_size'; did you mean 'paper'?"),
+    "bad check variant": (
+        {"editions/bad.toml": 'label = "Bad"\naudience = "patient"\n'
+                              'check_variants = ["a5 fold", "a3 large-print"]\n'},
+        ["bad"], "error: editions/bad.toml:3: 'check_variants': 'a3' in 'a3 large-print' is "
+                 "neither a paper (letter, a4, a5, half-letter) nor an option (large-print, "
+                 "fold, print-shop)"),
+    "check variant with two papers": (
+        {"editions/bad.toml": 'label = "Bad"\naudience = "patient"\n'
+                              'check_variants = ["a5 letter"]\n'},
+        ["bad"], "error: editions/bad.toml:3: 'check_variants': 'a5 letter' names a paper or "
+                 "an option twice"),
     "bad paper": (
         {"editions/bad.toml": 'label = "Bad"\naudience = "patient"\npaper = "A3"\n'},
         ["bad"], "error: editions/bad.toml:3: 'paper': Input should be 'letter', 'a4', 'a5' "
