@@ -20,10 +20,10 @@ from markupsafe import escape
 
 from booklet.config import EASE_SCORES
 from booklet.content import review_reminders
-from booklet.errors import BookletError, display_path
+from booklet.errors import BookletError, display_path, shorten
 from booklet.i18n import _, language
 from booklet.project import Job, Project
-from booklet.render import RenderedEdition, select_sections, shorten
+from booklet.render import RenderedEdition, select_sections
 from booklet.report import Reporter
 
 BLOCKS = {"h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "dt", "dd", "th", "td", "caption",

@@ -103,6 +103,13 @@ def display_path(path: Path) -> str:
     return str(path)
 
 
+def shorten(text: str, width: int = 40) -> str:
+    """Text as a message quotes it (a mark, an element on a page): one line, at most `width`
+    characters."""
+    text = " ".join(text.split())
+    return repr(text if len(text) <= width else text[: width - 1] + "…")
+
+
 def closest(word: str, choices: Iterable[str]) -> str | None:
     """The closest valid spelling of `word`, for 'did you mean …' hints."""
     matches = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)

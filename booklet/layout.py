@@ -17,8 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from booklet.errors import shorten
 from booklet.i18n import _
-from booklet.render import shorten
 
 TITLE_TAGS = frozenset({"h1", "h2", "h3", "h4"})
 TITLE_CLASSES = frozenset({"admonition-title", "crisis-heading", "care-team-heading",
@@ -158,13 +158,11 @@ class _Walk:
         edges = (left, top, left + box.border_width(), top + box.border_height())
         seen.bottom = max(seen.bottom, edges[3])
         seen.last_title = title
-        name = shorten(box.text if isinstance(box, boxes.TextBox) else f"<{box.element_tag}>")
-        rules = {finding.rule for finding in seen.problems}
-        if _outside(edges, self.area):
-            if "overflow" not in rules:
-                seen.problems.append(Finding("overflow", self.number, name))
-        elif clip and _outside(edges, clip) and "clipped" not in rules:
-            seen.problems.append(Finding("clipped", self.number, name))
+        rule = "overflow" if _outside(edges, self.area) else (
+            "clipped" if clip and _outside(edges, clip) else None)
+        if rule and rule not in {finding.rule for finding in seen.problems}:  # one a page
+            name = box.text if isinstance(box, boxes.TextBox) else f"<{box.element_tag}>"
+            seen.problems.append(Finding(rule, self.number, shorten(name)))
 
 
 def _outside(box: tuple[float, ...], area: tuple[float, ...]) -> bool:

@@ -19,7 +19,7 @@ from markupsafe import Markup, escape
 from booklet.clinic import Clinic
 from booklet.config import CrisisLine, Edition, EmergencyNumber, line_of, read_text
 from booklet.content import Booklet, Section
-from booklet.errors import BookletError, did_you_mean, display_path, map_all
+from booklet.errors import BookletError, did_you_mean, display_path, map_all, shorten
 from booklet.extensions import (
     FIGURE_SLOT,
     MAX_NESTING,
@@ -186,12 +186,6 @@ def render_section(section: Section, reader: Reader, audiences: list[str],
 
 LINK = re.compile(r'href="#([^"]+)"')
 HREF = re.compile(r'<a\b[^>]*?\shref="([^"]*)"')
-
-
-def shorten(text: str, width: int = 40) -> str:
-    """A mark as an error quotes it: one line, at most `width` characters."""
-    text = " ".join(text.split())
-    return repr(text if len(text) <= width else text[: width - 1] + "…")
 
 
 def icon_array_html(figure: IconArray, words: Language) -> str:
