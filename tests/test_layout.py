@@ -13,22 +13,11 @@ from pathlib import Path
 import pytest
 
 from build import main
-from tests.conftest import SMALL_PROJECT, make_project
+from tests.conftest import SECTION_TWO, SMALL_PROJECT, make_project
 from tests.pdfread import page_texts
 
 DIGITS = "1234567890" * 16  # no hyphenation point, no break: one word wider than the page
-BROKEN_DETAILS = f"""\
----
-id: details
-title: The details
-order: 20
-audiences: [clinician]
----
-
-## Dosing
-
-Clinician-only words: 0.5 mg/kg over 40 minutes [@smith2020].
-
+BROKEN_DETAILS = SECTION_TWO + f"""
 A batch number that cannot break: {DIGITS}.
 
 !!! note "A clipped box"
