@@ -68,8 +68,10 @@ class Workers:
 
     def _start(self) -> ProcessPoolExecutor:
         if self._executor is None:
-            methods = multiprocessing.get_all_start_methods()
-            context = multiprocessing.get_context("fork" if "fork" in methods else None)
+            # fork only on Linux (it shares the loaded code); macOS and Windows spawn, which
+            # is their default and safe with the system libraries WeasyPrint uses there
+            linux = sys.platform.startswith("linux")
+            context = multiprocessing.get_context("fork" if linux else None)
             before = set(multiprocessing.active_children())
             with interrupts_held():  # each worker is born with them blocked, then sets them
                 self._executor = ProcessPoolExecutor(self.processes, context, _start_worker,

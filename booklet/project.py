@@ -34,6 +34,11 @@ class Project:
     def __post_init__(self) -> None:
         enter_project(self.root)
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """A project sent to a spawned worker (macOS, Windows) is that worker's project too."""
+        self.__dict__.update(state)
+        enter_project(self.root)
+
     @property
     def content_dir(self) -> Path:
         return self.root / "content"

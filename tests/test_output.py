@@ -240,3 +240,34 @@ def test_the_longest_copies_go_out_first(small_project: Path, monkeypatch) -> No
     shortest_by_text = by_text[-1].stem
     list(batch.run(jobs, None, pages={shortest_by_text: 40}))
     assert handed_out[0] == shortest_by_text  # it had the most pages last time
+
+
+SPAWNED_BUILD = """
+import multiprocessing, sys
+from pathlib import Path
+from booklet import batch
+from booklet.build import Options, build
+from booklet.report import Reporter
+
+if __name__ == "__main__":
+    spawn = multiprocessing.get_context("spawn")
+    batch.multiprocessing.get_context = lambda method=None: spawn  # as on macOS and Windows
+    result = build(Path(sys.argv[1]), Options(out=Path(sys.argv[2]), jobs=2), Reporter())
+    sys.exit(2 if result.errors else 0)
+"""
+
+
+def test_spawned_workers_build_the_same_files(small_project: Path, tmp_path: Path) -> None:
+    """Where workers cannot be forked, spawned ones (which import everything afresh) read the
+    same project and write the same bytes."""
+    script = tmp_path / "spawned.py"
+    script.write_text(SPAWNED_BUILD)
+    spawned, forked = tmp_path / "spawned", tmp_path / "forked"
+    subprocess.run([sys.executable, str(script), str(small_project), str(spawned)],
+                   cwd=REPO, check=True, capture_output=True)
+    assert build(small_project, forked, "--jobs", "2") == 0
+    pdfs = sorted(path.name for path in forked.glob("*.pdf"))
+    assert len(pdfs) == 3
+    assert sorted(path.name for path in spawned.glob("*.pdf")) == pdfs
+    for name in pdfs:
+        assert (spawned / name).read_bytes() == (forked / name).read_bytes()
