@@ -48,7 +48,6 @@ class Workers:
         self.processes = min(processes, MAX_WORKERS)
         self._scratch: tempfile.TemporaryDirectory | None = None
         self._executor: ProcessPoolExecutor | None = None
-        self._children: set[multiprocessing.process.BaseProcess] = set()
         self._submitted = 0  # tasks given to the current workers
         try:
             with interrupts_held():
@@ -72,12 +71,10 @@ class Workers:
             # is their default and safe with the system libraries WeasyPrint uses there
             linux = sys.platform.startswith("linux")
             context = multiprocessing.get_context("fork" if linux else None)
-            before = set(multiprocessing.active_children())
             with interrupts_held():  # each worker is born with them blocked, then sets them
                 self._executor = ProcessPoolExecutor(self.processes, context, _start_worker,
                                                      (self._scratch.name, os.getpid()))
                 self._executor.submit(int)  # forked workers start now, not with the first job
-                self._children = set(multiprocessing.active_children()) - before
                 self._submitted = 0
         return self._executor
 
@@ -123,10 +120,14 @@ class Workers:
         error), and removes their temporary files; a second Ctrl-C waits until that is done."""
         with interrupts_held():
             if self._executor is not None:
+                # every worker, also those a spawning pool started after the first task: one
+                # left waiting for work would wait on a queue whose lock died with the others.
+                # ProcessPoolExecutor lists them only in _processes before Python 3.14
+                workers = list(self._executor._processes.values())
                 self._executor.shutdown(wait=False, cancel_futures=True)
-                for child in self._children:
-                    child.terminate()
-                    child.join()
+                for worker in workers:
+                    worker.terminate()
+                    worker.join()
             if self._scratch is not None:
                 self._scratch.cleanup()
 

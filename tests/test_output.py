@@ -264,7 +264,7 @@ def test_spawned_workers_build_the_same_files(small_project: Path, tmp_path: Pat
     script.write_text(SPAWNED_BUILD)
     spawned, forked = tmp_path / "spawned", tmp_path / "forked"
     subprocess.run([sys.executable, str(script), str(small_project), str(spawned)],
-                   cwd=REPO, check=True, capture_output=True)
+                   cwd=REPO, check=True, capture_output=True, timeout=120)
     assert build(small_project, forked, "--jobs", "2") == 0
     pdfs = sorted(path.name for path in forked.glob("*.pdf"))
     assert len(pdfs) == 3
