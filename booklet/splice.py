@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Pdf
@@ -50,8 +51,10 @@ def _expected_shape() -> Iterator[None]:
         raise CannotSplice(f"unexpected structure: {error!r}") from error
 
 
+@lru_cache(maxsize=8)
 def back_pages(data: bytes) -> int:
-    """How many pages a copy's back matter takes (its care team panel to the end)."""
+    """How many pages a copy's back matter takes (its care team panel to the end); the copies
+    made from one body ask once."""
     with _expected_shape(), Pdf.open(io.BytesIO(data)) as pdf:
         return _back_pages(pdf)
 
