@@ -23,7 +23,7 @@
    the clinician edition is laid out again), against the whole run built.
 6. Two workers: the whole run with --jobs 2 against --jobs 1. Target: 1.8x on two cores.
 Both write byte-identical PDFs (checked here), so the ratio is booklet's own overhead.
-Target: ratio <= 1.10. A benchmark, not a test: shared machines are noisy.
+Target: ratio <= 1.02. A benchmark, not a test: shared machines are noisy.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = 7
-TARGET = 1.10
+TARGET = 1.02
 BATCH_TARGET = 5.0
 MARGINAL_TARGET = 0.06
 BIG_BATCH = int(os.environ.get("BENCH_CLINICS", "100"))
@@ -241,6 +241,9 @@ def large_batch() -> None:
     print(f"{BIG_BATCH} clinics: {big / one:.1f}x one copy's build ({thousand:.0f}x for 1,000 "
           f"at this rate; target 100x), {big / twenty:.1f}x the time of 20 clinics, peak "
           f"memory {big_peak / twenty_peak:.2f}x theirs (target 1.2x)")
+    extra = (big - twenty) / (BIG_BATCH - 20)
+    print(f"each extra clinic copy with the workers: {extra:.2f}s of wall time, "
+          f"{extra / one:.3f} of one copy's build.py run")
 
 
 if __name__ == "__main__":

@@ -194,7 +194,7 @@ def _build_jobs(jobs: list[Job], failed: list[str], options: Options, reporter: 
                 workers: Workers, state: tuple[str, str],
                 shard: dict[str, object] | None) -> Result:
     from booklet.batch import run
-    from booklet.output import output_path, prepare_output_dir, publish
+    from booklet.output import Staging, output_path, prepare_output_dir
     from booklet.project import check_distinct_outputs
     from booklet.state import copy_record, previous_copies, remember
 
@@ -206,20 +206,25 @@ def _build_jobs(jobs: list[Job], failed: list[str], options: Options, reporter: 
     check_distinct_outputs(jobs)
     batch = bool(options.clinics) and len(jobs) + len(failed) > 1
     outcomes: list[Outcome] = []
-    with reporter.progress(len(jobs), enabled=batch) as advance:
-        previous = None if options.force else (out_dir, previous_copies(out_dir))
-        for outcome in run(jobs, workers, keep_html=options.html, pages=last_pages(out_dir),
-                           previous=previous):
-            outcomes.append(outcome)
-            advance(jobs[outcome.index].label)
-    outcomes.sort(key=lambda outcome: outcome.index)
-    errors = list(dict.fromkeys(failed + [o.error for o in outcomes if o.error]))
-    for error in errors:  # the same content mistake breaks every copy: say it once
-        reporter.error(error)
-    if errors and not batch:
-        return Result(errors=errors)
-    copies = {o.index: files_of(jobs[o.index], o, options) for o in outcomes if not o.error}
-    publish(out_dir, list(copies.values()), whole=not batch, shard=shard)
+    copies: dict[int, Copy] = {}
+    with Staging(out_dir, whole=not batch) as staging:
+        with reporter.progress(len(jobs), enabled=batch) as advance:
+            previous = None if options.force else (out_dir, previous_copies(out_dir))
+            for outcome in run(jobs, workers, keep_html=options.html,
+                               pages=last_pages(out_dir), previous=previous):
+                if not outcome.error:  # staged now: a batch keeps no PDF in memory
+                    copies[outcome.index] = staging.add(
+                        files_of(jobs[outcome.index], outcome, options))
+                outcomes.append(dataclasses.replace(outcome, pdf=b"", imposed=None,
+                                                    print_pack={}, html=""))
+                advance(jobs[outcome.index].label)
+        outcomes.sort(key=lambda outcome: outcome.index)
+        errors = list(dict.fromkeys(failed + [o.error for o in outcomes if o.error]))
+        for error in errors:  # the same content mistake breaks every copy: say it once
+            reporter.error(error)
+        if errors and not batch:
+            return Result(errors=errors)
+        staging.publish(shard)
     rows = []
     for outcome in outcomes:
         job, copy = jobs[outcome.index], copies.get(outcome.index)
@@ -240,12 +245,12 @@ def _build_jobs(jobs: list[Job], failed: list[str], options: Options, reporter: 
         rows.append((job, outcome, path))
     if batch:
         summarise(rows, len(failed), reporter)
-    written = {name: data for copy in copies.values() if not copy.error
-               for name, data in copy.files.items()}
+    written = {name: sha256 for copy in copies.values() if not copy.error
+               for name, sha256 in copy.written.items()}
     if not errors:
         records = {jobs[o.index].stem: copy_record(
             o.key, o.pages, o.warnings, o.loaded,
-            {name: data for name, data in copies[o.index].files.items()
+            {name: sha256 for name, sha256 in copies[o.index].written.items()
              if name in jobs[o.index].output_names}) for o in outcomes}
         remember(out_dir, *state, written, reporter.warnings, records)
     return Result(files=sorted(written), errors=errors)

@@ -31,11 +31,13 @@ STAGING_PREFIX = ".booklet-staging-"
 @dataclass
 class Copy:
     """The files of one built copy (name in the output folder → bytes) and their manifest
-    entries; `error` says why they were not written, if they were not."""
+    entries; `error` says why they were not written, if they were not. Once staged, `files`
+    is emptied and `written` holds each file's sha256."""
 
     files: dict[str, bytes]
     entries: list[dict[str, object]] = field(default_factory=list)
     error: str = ""
+    written: dict[str, str] = field(default_factory=dict)
 
 
 def prepare_output_dir(out_dir: Path) -> None:
@@ -145,40 +147,66 @@ def _bad_manifest(path: Path, problem: str, line: int | None = None) -> BookletE
 
 def publish(out_dir: Path, copies: list[Copy], whole: bool,
             shard: dict[str, object] | None = None) -> None:
-    """Writes the copies' files and the updated manifest into `out_dir`. With `whole`, all of
-    them or none (a BookletError); otherwise a copy whose files cannot be written gets its
-    `error` and is left out, and the others are written. A shard's record (booklet/shard.py)
-    goes into the manifest with the sha256 of each file written; without one, the manifest
-    records no shard."""
-    try:
-        staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=out_dir))
-    except OSError as error:
-        raise _cannot_write(error, out_dir) from None
-    try:
-        staged = []
+    """Writes the copies' files and the updated manifest into `out_dir` (see Staging)."""
+    with Staging(out_dir, whole) as staging:
         for copy in copies:
-            try:
-                for name, data in copy.files.items():
-                    _write(staging / name, data, out_dir / name)
-            except BookletError as error:
-                if whole:
-                    raise
-                copy.error = str(error)
-                continue
-            staged.append(copy)
-        with _locked(out_dir):
-            names = [name for copy in staged for name in copy.files]
-            entries = [entry for copy in staged for entry in copy.entries]
+            staging.add(copy)
+        staging.publish(shard)
+
+
+class Staging:
+    """A run's staging folder in the output folder. Each copy's files are written into it as
+    soon as the copy is built, so a batch of any size holds no more than one copy's files in
+    memory; publish() then renames them all into place with the updated manifest. With
+    `whole`, all of them or none (a BookletError); otherwise a copy whose files cannot be
+    written gets its `error` and is left out, and the others are written. Left unpublished,
+    nothing in the output folder changes."""
+
+    def __init__(self, out_dir: Path, whole: bool) -> None:
+        self.out_dir, self.whole = out_dir, whole
+        self.staged: list[Copy] = []
+        try:
+            self.folder = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-",
+                                                dir=out_dir))
+        except OSError as error:
+            raise _cannot_write(error, out_dir) from None
+
+    def __enter__(self) -> Staging:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def add(self, copy: Copy) -> Copy:
+        """Writes a copy's files into the staging folder; they leave memory."""
+        try:
+            for name, data in copy.files.items():
+                _write(self.folder / name, data, self.out_dir / name)
+        except BookletError as error:
+            if self.whole:
+                raise
+            copy.error = str(error)
+        else:
+            copy.written = {name: hashlib.sha256(data).hexdigest()
+                            for name, data in copy.files.items()}
+            self.staged.append(copy)
+        copy.files = {}
+        return copy
+
+    def publish(self, shard: dict[str, object] | None = None) -> None:
+        """Renames the staged files into place, the manifest last. A shard's record
+        (booklet/shard.py) goes into the manifest with the sha256 of each file written;
+        without one, the manifest records no shard."""
+        with _locked(self.out_dir):
+            names = [name for copy in self.staged for name in copy.written]
+            entries = [entry for copy in self.staged for entry in copy.entries]
             if shard:
-                shard = {**shard, "files": {name: hashlib.sha256(data).hexdigest()
-                                            for copy in staged
-                                            for name, data in copy.files.items()}}
-            manifest = _manifest_text(out_dir, entries, set(names), shard)
-            _write(staging / MANIFEST, manifest, out_dir / MANIFEST)
+                shard = {**shard, "files": {name: sha256 for copy in self.staged
+                                            for name, sha256 in copy.written.items()}}
+            manifest = _manifest_text(self.out_dir, entries, set(names), shard)
+            _write(self.folder / MANIFEST, manifest, self.out_dir / MANIFEST)
             with interrupts_held():  # Ctrl-C or SIGTERM waits: renaming is quick
-                _rename_all(staging, out_dir, [*names, MANIFEST])
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+                _rename_all(self.folder, self.out_dir, [*names, MANIFEST])
 
 
 def _write(path: Path, data: bytes, shown: Path) -> None:

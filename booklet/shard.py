@@ -221,7 +221,7 @@ def merge(out_dir: Path, folders: list[Path], reporter: Reporter) -> list[str]:
         raise combined(problems)
     prepare_output_dir(out_dir)
     publish(out_dir, copies, whole=True)
-    names = sorted(name for copy in copies for name in copy.files)
+    names = sorted(name for copy in copies for name in copy.written)
     reporter.info(_("merged %(shards)d shards, %(files)d files, into %(folder)s")
                   % {"shards": len(copies), "files": len(names),
                      "folder": display_path(out_dir)})

@@ -140,22 +140,20 @@ def up_to_date(out_dir: Path, command: str, key: str) -> tuple[list[str], list[s
 
 
 def copy_record(key: str, pages: int, warnings: list[str], loaded: dict[str, str],
-                files: dict[str, bytes]) -> dict[str, object]:
+                files: dict[str, str]) -> dict[str, object]:
     """What reuse() needs to know of a copy just built: its layout key, page count and
-    warnings, the files its layout loaded (path: sha256) and the files it wrote."""
+    warnings, the files its layout loaded and the files it wrote (each name: sha256)."""
     return {"key": key, "pages": pages, "warnings": warnings, "loaded": loaded,
-            "files": {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}}
+            "files": files}
 
 
-def remember(out_dir: Path, command: str, key: str, files: dict[str, bytes],
+def remember(out_dir: Path, command: str, key: str, files: dict[str, str],
              warnings: list[str], copies: dict[str, dict] | None = None) -> None:
-    """Records that `command` with `key` wrote `files` (name: the bytes just written), giving
-    `warnings`, and the copies' records (stem: copy_record); a failure to record only means
-    the next run builds again."""
+    """Records that `command` with `key` wrote `files` (name: sha256 of the bytes just
+    written), giving `warnings`, and the copies' records (stem: copy_record); a failure to
+    record only means the next run builds again."""
     state = _read(out_dir)
-    state[command] = {"key": key, "warnings": warnings,
-                      "files": {name: hashlib.sha256(data).hexdigest()
-                                for name, data in files.items()}}
+    state[command] = {"key": key, "warnings": warnings, "files": files}
     if copies:
         earlier = state.get(COPIES)
         state[COPIES] = {**(earlier if isinstance(earlier, dict) else {}), **copies}
