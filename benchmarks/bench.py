@@ -55,7 +55,8 @@ RAW_WEASYPRINT = """
 import sys
 from weasyprint import HTML
 for html in sys.argv[1:]:
-    HTML(filename=html).write_pdf(html + ".raw.pdf", pdf_variant="pdf/ua-1", pdf_identifier=True)
+    HTML(filename=html).write_pdf(html + ".raw.pdf", pdf_variant="pdf/ua-1", pdf_identifier=True,
+                                  output_intent="srgb")
 """
 
 
