@@ -34,10 +34,10 @@ class Workers:
     """Processes that lay out PDFs with WeasyPrint; their temporary font files go in one
     folder, removed when they stop.
 
-    Loading WeasyPrint takes about 0.6 s. The workers start at once and load it while this
-    process loads and checks the content. A lone worker then only lays out, this process
-    rendering the next copy meanwhile: one edition takes little longer than WeasyPrint alone.
-    Several workers each build whole jobs, so they also load the content code as they start.
+    Loading WeasyPrint takes about 0.6 s. A lone worker starts at once and loads it while this
+    process loads, checks and renders the content, then only lays out: one edition takes little
+    longer than WeasyPrint alone. Several workers each build whole jobs, content included, so
+    they start when first needed and inherit the content code this process has loaded.
     A worker that dies (out of memory, a crash in a library) is a one-line error, not a hang.
     There are never more than MAX_WORKERS, nor more than there are jobs (see at_most). In a
     long batch, the workers are replaced by fresh ones after RECYCLE_AFTER tasks each, so
@@ -52,7 +52,8 @@ class Workers:
         try:
             with interrupts_held():
                 self._scratch = tempfile.TemporaryDirectory(prefix="booklet-fonts-")
-                self._start()
+                if processes == 1:
+                    self._start()
         except OSError as error:  # no space or inodes left for the temporary folder
             self.__exit__()
             raise BookletError(_("cannot create a temporary folder: %(reason)s")
@@ -71,9 +72,8 @@ class Workers:
             linux = sys.platform.startswith("linux")
             context = multiprocessing.get_context("fork" if linux else None)
             with interrupts_held():  # each worker is born with them blocked, then sets them
-                self._executor = ProcessPoolExecutor(
-                    self.processes, context, _start_worker,
-                    (self._scratch.name, os.getpid(), self.processes > 1))
+                self._executor = ProcessPoolExecutor(self.processes, context, _start_worker,
+                                                     (self._scratch.name, os.getpid()))
                 self._executor.submit(int)  # forked workers start now, not with the first job
                 self._submitted = 0
         return self._executor
@@ -142,11 +142,10 @@ def _result(future: Future):
                            ) from None
 
 
-def _start_worker(scratch: str, parent: int, whole_jobs: bool) -> None:
+def _start_worker(scratch: str, parent: int) -> None:
     """Workers ignore Ctrl-C (the parent stops them and reports it once, on one line), die of
     SIGTERM (which the parent stops them with) and with their parent, however it ends; they
-    keep temporary files in the parent's scratch folder and load WeasyPrint straight away,
-    and the content code too when they are to build `whole_jobs`."""
+    keep temporary files in the parent's scratch folder and load WeasyPrint straight away."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
@@ -156,9 +155,6 @@ def _start_worker(scratch: str, parent: int, whole_jobs: bool) -> None:
         os._exit(1)
     tempfile.tempdir = scratch
     import weasyprint  # noqa: F401
-
-    if whole_jobs:
-        import booklet.project  # noqa: F401  (pydantic, Markdown, Jinja)
 
 
 @dataclass(frozen=True)
