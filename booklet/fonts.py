@@ -12,9 +12,8 @@ import tempfile
 import unicodedata
 from collections.abc import Iterable
 from functools import cache
-from html import unescape
+from html import escape, unescape
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 import fontpkg_atkinson_hyperlegible as body_font
 
@@ -47,8 +46,9 @@ def use_shipped_fonts_only() -> None:
     folder = Path(tempfile.mkdtemp(prefix="booklet-fontconfig-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     config = folder / "fonts.conf"
-    config.write_text(FONTCONFIG.format(fonts=escape(str(FONT_DIR)),
-                                        cache=escape(str(folder / "cache"))), encoding="utf-8")
+    config.write_text(FONTCONFIG.format(fonts=escape(str(FONT_DIR), quote=False),
+                                        cache=escape(str(folder / "cache"), quote=False)),
+                      encoding="utf-8")
     os.environ["FONTCONFIG_FILE"] = str(config)
 
 
