@@ -125,7 +125,7 @@ def main() -> int:
     worst = max(ratios)
     for label, ratio in (("worst single edition", worst), ("whole run", whole)):
         verdict = "within" if ratio <= TARGET else "OVER"
-        print(f"{label}: {ratio:.2f} ({verdict} the {TARGET:.2f} target)")
+        print(f"{label}: {ratio:.3f} ({verdict} the {TARGET:.2f} target)")
     verdict = "within" if no_op_ratio <= NO_OP_TARGET else "OVER"
     print(f"no-op rebuild: {no_op_ratio:.1%} of a full build ({verdict} the "
           f"{NO_OP_TARGET:.0%} target)")
