@@ -245,7 +245,7 @@ def _build_jobs(jobs: list[Job], failed: list[str], options: Options, reporter: 
         rows.append((job, outcome, path))
     if batch:
         summarise(rows, len(failed), reporter)
-    written = {name: sha256 for copy in copies.values() if not copy.error
+    written = {name: sha256 for copy in copies.values()  # a copy not written has none
                for name, sha256 in copy.written.items()}
     if not errors:
         records = {jobs[o.index].stem: copy_record(
